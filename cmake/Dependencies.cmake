@@ -1,0 +1,15 @@
+# Debian 12 packages the library links (see ARCHITECTURE.md).
+find_package(PkgConfig REQUIRED)
+find_package(OpenMP REQUIRED COMPONENTS C)
+pkg_check_modules(JANSSON REQUIRED IMPORTED_TARGET jansson)
+pkg_check_modules(LAPACKE REQUIRED IMPORTED_TARGET lapacke)
+
+# Our own OpenMP regions sit beside BLAS calls, so link the OpenMP build of
+# OpenBLAS explicitly: one thread runtime, no oversubscription.
+find_library(LW_OPENBLAS openblas
+  PATHS /usr/lib/x86_64-linux-gnu/openblas-openmp /usr/lib/aarch64-linux-gnu/openblas-openmp
+  NO_DEFAULT_PATH)
+if(NOT LW_OPENBLAS)
+  message(FATAL_ERROR "OpenMP OpenBLAS not found: apt-get install libopenblas-openmp-dev")
+endif()
+find_path(LW_CBLAS_INCLUDE cblas.h PATHS /usr/include/x86_64-linux-gnu/openblas-openmp)

@@ -1,0 +1,40 @@
+/*
+ * Internal helpers shared by the library's modules: checked allocation and
+ * overflow-checked size arithmetic.  Not part of the public API.
+ */
+#ifndef LW_UTIL_H
+#define LW_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "lw/error.h"
+
+/* Set an argument error and return -1 when expr is false. */
+#define LW_ASSERT_ARG(expr)                                                  \
+	do {                                                                 \
+		if (!(expr)) {                                               \
+			lw_error_set(LW_ERRCLASS_INVALID,                    \
+				     "invalid argument: '%s'", #expr);       \
+			return LW_EINVALID;                                  \
+		}                                                            \
+	} while (0)
+
+/* a*b, false on overflow. */
+static inline bool lw__mul_ok(size_t *out, size_t a, size_t b)
+{
+	return !__builtin_mul_overflow(a, b, out);
+}
+
+/* Allocate n elements of size sz, zeroed; NULL (and the error set) on overflow or OOM. */
+void *lw__calloc(size_t n, size_t sz);
+/* Allocate n elements of size sz, uninitialised. */
+void *lw__mallocarray(size_t n, size_t sz);
+/* Grow p to n elements of size sz. */
+void *lw__reallocarray(void *p, size_t n, size_t sz);
+/* strdup that sets the error on failure. */
+char *lw__strdup(const char *s);
+
+#endif
