@@ -16,5 +16,10 @@
 #include "lw/error.h"
 #include "lw/matrix.h"
 #include "lw/rng.h"
+#include "lw/kernel.h"
+#include "lw/kmeans.h"
+#include "lw/qp.h"
+#include "lw/rkme.h"
+#include "lw/data.h"
 
 #endif

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define LW_VERSION "0.1.0"
+
 #ifdef __cplusplus
 #define LW_BEGIN_DECL extern "C" {
 #define LW_END_DECL }
@@ -21,5 +23,12 @@
 #else
 #define LW_EXTERN(type) extern type
 #endif
+
+/**
+ * Progress report from a long computation: `stage` names the phase, `done`
+ * runs from 0 to 1 within it.  Return non-zero to cancel; the computation
+ * then stops with LW_ECANCEL.
+ */
+typedef int (*lw_progress_cb)(const char *stage, double done, void *payload);
 
 #endif

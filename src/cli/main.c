@@ -1,3 +1,38 @@
+/*
+ * learnware: one program, one verb per step of the learnware paradigm.
+ */
 #include <stdio.h>
-#include "lw.h"
-int main(void) { puts("learnware"); return 0; }
+#include <string.h>
+
+#include "cli.h"
+
+static const char usage[] =
+	"usage: learnware <verb> [options]\n"
+	"\n"
+	"Verbs:\n"
+	"  spec     generate and inspect statistical specifications (RKME)\n"
+	"  help     show this text\n"
+	"\n"
+	"Run 'learnware <verb> --help' for a verb's options.\n"
+	"\n"
+	"Exit codes: 0 success, 1 computation failed, 2 bad command line,\n"
+	"3 malformed or unusable input, 4 file/column/key not found,\n"
+	"5 read or write refused by the system, 130 interrupted.\n";
+
+int main(int argc, char **argv)
+{
+	const char *verb = argc > 1 ? argv[1] : NULL;
+
+	if (!verb || !strcmp(verb, "help") || !strcmp(verb, "--help") || !strcmp(verb, "-h")) {
+		fputs(usage, verb ? stdout : stderr);
+		return verb ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	}
+	if (!strcmp(verb, "--version") || !strcmp(verb, "version")) {
+		printf("learnware %s\n", LW_VERSION);
+		return CLI_EXIT_OK;
+	}
+	if (!strcmp(verb, "spec"))
+		return cmd_spec(argc - 1, argv + 1);
+	fprintf(stderr, "learnware: unknown verb '%s'\n%s", verb, usage);
+	return CLI_EXIT_USAGE;
+}

@@ -52,6 +52,7 @@ void lw_mat_row_sqnorms(const lw_mat *m, double *out)
 		const double *r = lw_mat_row(m, i);
 		double s = 0;
 
+#pragma omp simd reduction(+ : s)
 		for (size_t j = 0; j < m->cols; j++)
 			s += r[j] * r[j];
 		out[i] = s;

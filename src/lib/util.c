@@ -2,9 +2,14 @@
  * Checked allocation: every failure leaves a message in the error slot so
  * callers only need to propagate LW_ENOMEM.
  */
+#define _POSIX_C_SOURCE 200809L
 #include "util.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static void *oom(size_t n, size_t sz)
 {
@@ -53,4 +58,98 @@ char *lw__strdup(const char *s)
 	if (p)
 		memcpy(p, s, len);
 	return p;
+}
+
+int lw__read_file(char **out, size_t *len, const char *path, size_t max)
+{
+	FILE *f = fopen(path, "rb");
+	struct stat st;
+	char *buf = NULL;
+	size_t size;
+
+	*out = NULL;
+	if (!f) {
+		lw_error_set(LW_ERRCLASS_OS, "cannot open %s", path);
+		return errno == ENOENT ? LW_ENOTFOUND : LW_EIO;
+	}
+	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+		lw_error_set(LW_ERRCLASS_INVALID, "%s is not a regular file", path);
+		fclose(f);
+		return LW_EINVALID;
+	}
+	size = (size_t)st.st_size;
+	if (size > max) {
+		lw_error_set(LW_ERRCLASS_INVALID, "%s is %zu bytes, over the limit of %zu", path,
+			     size, max);
+		fclose(f);
+		return LW_EINVALID;
+	}
+	if (!(buf = lw__mallocarray(size + 1, 1))) {
+		fclose(f);
+		return LW_ENOMEM;
+	}
+	if (fread(buf, 1, size, f) != size) {
+		lw_error_set(LW_ERRCLASS_OS, "cannot read %s", path);
+		free(buf);
+		fclose(f);
+		return LW_EIO;
+	}
+	fclose(f);
+	buf[size] = '\0';
+	*out = buf;
+	*len = size;
+	return 0;
+}
+
+int lw__write_file_atomic(const char *path, const char *data, size_t len)
+{
+	size_t plen = strlen(path);
+	char *tmp = lw__mallocarray(plen + 16, 1);
+	int fd, err = 0;
+
+	if (!tmp)
+		return LW_ENOMEM;
+	snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
+	if ((fd = mkstemp(tmp)) < 0) {
+		lw_error_set(LW_ERRCLASS_OS, "cannot create a temporary file beside %s", path);
+		free(tmp);
+		return LW_EIO;
+	}
+	for (size_t off = 0; off < len;) {
+		ssize_t w = write(fd, data + off, len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			lw_error_set(LW_ERRCLASS_OS, "cannot write %s", path);
+			err = LW_EIO;
+			break;
+		}
+		off += (size_t)w;
+	}
+	if (!err && fsync(fd) != 0) {
+		lw_error_set(LW_ERRCLASS_OS, "cannot flush %s", path);
+		err = LW_EIO;
+	}
+	close(fd);
+	if (!err && rename(tmp, path) != 0) {
+		lw_error_set(LW_ERRCLASS_OS, "cannot rename %s to %s", tmp, path);
+		err = LW_EIO;
+	}
+	if (err)
+		unlink(tmp);
+	free(tmp);
+	return err;
+}
+
+int lw__format_double(char *buf, double v)
+{
+	int len = 0;
+
+	for (int prec = 15; prec <= 17; prec++) {
+		len = snprintf(buf, 32, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	return len;
 }

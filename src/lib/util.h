@@ -37,4 +37,20 @@ void *lw__reallocarray(void *p, size_t n, size_t sz);
 /* strdup that sets the error on failure. */
 char *lw__strdup(const char *s);
 
+/*
+ * Read a whole file into a NUL-terminated buffer (caller frees).  Files over
+ * max bytes are refused before anything is allocated.  Errors name the path.
+ */
+int lw__read_file(char **out, size_t *len, const char *path, size_t max);
+
+/*
+ * The shortest of "%.15g", "%.16g", "%.17g" that reads back as exactly v
+ * (0.1 prints as "0.1", not "0.10000000000000001").  buf needs 32 bytes;
+ * returns the length written.
+ */
+int lw__format_double(char *buf, double v);
+
+/* Write len bytes to path through a temporary file, fsync and rename. */
+int lw__write_file_atomic(const char *path, const char *data, size_t len);
+
 #endif

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Build and run every benchmark.  Usage: scripts/bench.sh [--quick]
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+"$here/scripts/setup.sh" "$here/build"
+for b in "$here"/build/bench/bench_*; do
+  echo "== $(basename "$b")"
+  OMP_NUM_THREADS=${OMP_NUM_THREADS:-$(nproc)} "$b" "$@"
+done

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Install the Debian 12 packages the build and tests need (only the missing
+# ones), then configure and build.  Usage: scripts/setup.sh [build-dir] [cmake args...]
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+
+packages=(build-essential cmake pkg-config libopenblas-openmp-dev liblapacke-dev
+          libjansson-dev libcmocka-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+build=${1:-"$here/build"}
+shift || true
+cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+cmake --build "$build" -j"$(nproc)"

@@ -1,0 +1,45 @@
+/*
+ * Shared pieces of the learnware command-line program.
+ */
+#ifndef LW_CLI_H
+#define LW_CLI_H
+
+#include "lw.h"
+
+/* Exit codes: documented in docs/cli.md and by `learnware help`. */
+enum {
+	CLI_EXIT_OK = 0,
+	CLI_EXIT_FAILURE = 1, /* a computation failed */
+	CLI_EXIT_USAGE = 2,   /* bad command line */
+	CLI_EXIT_INPUT = 3,   /* malformed or unusable input data */
+	CLI_EXIT_NOTFOUND = 4,/* a file, column or key does not exist */
+	CLI_EXIT_IO = 5,      /* the system refused a read or write */
+	CLI_EXIT_CANCEL = 130 /* interrupted */
+};
+
+/* Print "learnware: <last library error>" and map the code to an exit code. */
+int cli_fail(int err);
+
+/* Print "learnware <verb>: <message>" plus a hint to use --help; returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Parse numbers from option arguments, with the option named on error. */
+int cli_parse_double(double *out, const char *arg, const char *opt);
+int cli_parse_size(size_t *out, const char *arg, const char *opt);
+int cli_parse_u64(uint64_t *out, const char *arg, const char *opt);
+
+/* A progress line on stderr when it is a terminal; a no-op otherwise. */
+typedef struct {
+	int enabled;
+	double last_time;
+	char last_stage[64];
+} cli_progress;
+
+void cli_progress_init(cli_progress *p, int quiet);
+int cli_progress_cb(const char *stage, double done, void *payload);
+void cli_progress_end(cli_progress *p);
+
+/* Verbs. */
+int cmd_spec(int argc, char **argv);
+
+#endif
