@@ -20,5 +20,11 @@ fi
 
 build=${1:-"$here/build"}
 shift || true
-cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
-cmake --build "$build" -j"$(nproc)"
+echo "setup: building in $build"
+log="$build.log"
+if ! { cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" &&
+       cmake --build "$build" -j"$(nproc)"; } >"$log" 2>&1; then
+  tail -40 "$log"
+  echo "setup: build failed; full log in $log" >&2
+  exit 1
+fi

@@ -1,6 +1,7 @@
 /*
  * learnware spec: generate, compare, inspect and sample RKME specifications.
  */
+#define _POSIX_C_SOURCE 200809L
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>

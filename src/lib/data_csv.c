@@ -643,21 +643,14 @@ done:
 
 /* --- writing ---------------------------------------------------------- */
 
-/* The shortest of %.15g..%.17g that reads back to v. */
+/* Numbers as lw__format_double writes them; NaN and infinities as the reader reads them. */
 static int format_value(char *buf, size_t cap, double v)
 {
 	if (isnan(v))
 		return snprintf(buf, cap, "NaN");
 	if (isinf(v))
 		return snprintf(buf, cap, v > 0 ? "inf" : "-inf");
-	for (int prec = 15; prec < 17; prec++) {
-		int n = snprintf(buf, cap, "%.*g", prec, v);
-		double back;
-
-		if (lw_data__parse_number(&back, buf, (size_t)n) == 1 && back == v)
-			return n;
-	}
-	return snprintf(buf, cap, "%.17g", v);
+	return cap >= 32 ? lw__format_double(buf, v) : snprintf(buf, cap, "%.17g", v);
 }
 
 static bool needs_quotes(const char *s)
