@@ -21,5 +21,6 @@
 #include "lw/qp.h"
 #include "lw/rkme.h"
 #include "lw/data.h"
+#include "lw/model.h"
 
 #endif

@@ -6,6 +6,14 @@
 
 #include "cli.h"
 
+/* One row per verb: a helper adds its verb here and its cmd_ in cli.h. */
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+} verbs[] = {
+	{ "spec", cmd_spec },
+};
+
 static const char usage[] =
 	"usage: learnware <verb> [options]\n"
 	"\n"
@@ -31,8 +39,9 @@ int main(int argc, char **argv)
 		printf("learnware %s\n", LW_VERSION);
 		return CLI_EXIT_OK;
 	}
-	if (!strcmp(verb, "spec"))
-		return cmd_spec(argc - 1, argv + 1);
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (!strcmp(verb, verbs[i].name))
+			return verbs[i].run(argc - 1, argv + 1);
 	fprintf(stderr, "learnware: unknown verb '%s'\n%s", verb, usage);
 	return CLI_EXIT_USAGE;
 }
