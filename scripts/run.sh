@@ -4,7 +4,10 @@
 # RKME to the diamonds table (53,940 rows) and summarise it.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-shared=${LW_SHARED_DIR:-"$here/../shared"}
+. "$here/scripts/shared.sh"
+LW_SHARED_DIR=$(lw_find_shared "$here")
+export LW_SHARED_DIR
+shared=$LW_SHARED_DIR
 
 "$here/scripts/setup.sh" "$here/build"
 lw="$here/build/learnware"

@@ -22,7 +22,8 @@ build=${1:-"$here/build"}
 shift || true
 echo "setup: building in $build"
 log="$build.log"
-if ! { cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" &&
+if ! { cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+         ${LW_SHARED_DIR:+-DLW_SHARED_DIR="$LW_SHARED_DIR"} "$@" &&
        cmake --build "$build" -j"$(nproc)"; } >"$log" 2>&1; then
   tail -40 "$log"
   echo "setup: build failed; full log in $log" >&2

@@ -4,7 +4,9 @@
 # any test fails.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-export LW_SHARED_DIR=${LW_SHARED_DIR:-"$here/../shared"}
+. "$here/scripts/shared.sh"
+LW_SHARED_DIR=$(lw_find_shared "$here")
+export LW_SHARED_DIR
 
 "$here/scripts/setup.sh" "$here/build"
 "$here/scripts/setup.sh" "$here/build-asan" -DLW_SANITIZE=ON
