@@ -17,7 +17,12 @@
 #pragma clang diagnostic ignored "-Wpass-failed"
 #endif
 
+/* clang 14 emits target_clones without their ifunc on ELF: plain code there. */
+#if defined(__GNUC__) && !defined(__clang__)
 #define LW_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define LW_CLONES
+#endif
 
 static inline double exp_nonpos(double x)
 {

@@ -226,6 +226,11 @@ static void put_number(text_buf *b, double v)
 {
 	char num[32];
 
+	/* "-0" would read back as the integer 0: keep the sign as a real. */
+	if (v == 0 && signbit(v)) {
+		put_str(b, "-0.0");
+		return;
+	}
 	put(b, num, (size_t)lw__format_double(num, v));
 }
 
