@@ -22,5 +22,6 @@
 #include "lw/rkme.h"
 #include "lw/data.h"
 #include "lw/model.h"
+#include "lw/search.h"
 
 #endif
