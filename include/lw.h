@@ -23,5 +23,6 @@
 #include "lw/data.h"
 #include "lw/model.h"
 #include "lw/search.h"
+#include "lw/index.h"
 
 #endif

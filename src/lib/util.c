@@ -153,3 +153,47 @@ int lw__format_double(char *buf, double v)
 	}
 	return len;
 }
+
+int lw__atomic_open(FILE **f, char **tmp, const char *path)
+{
+	size_t plen = strlen(path);
+	int fd;
+
+	*f = NULL;
+	if (!(*tmp = lw__mallocarray(plen + 16, 1)))
+		return LW_ENOMEM;
+	snprintf(*tmp, plen + 16, "%s.tmp.XXXXXX", path);
+	if ((fd = mkstemp(*tmp)) < 0 || !(*f = fdopen(fd, "wb"))) {
+		lw_error_set(LW_ERRCLASS_OS, "cannot create a temporary file beside %s", path);
+		if (fd >= 0) {
+			close(fd);
+			unlink(*tmp);
+		}
+		free(*tmp);
+		*tmp = NULL;
+		return LW_EIO;
+	}
+	return 0;
+}
+
+int lw__atomic_close(FILE *f, char *tmp, const char *path, int ok)
+{
+	int err = 0;
+
+	if (ok && (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0)) {
+		lw_error_set(LW_ERRCLASS_OS, "cannot write %s", path);
+		err = LW_EIO;
+	}
+	if (fclose(f) != 0 && ok && !err) {
+		lw_error_set(LW_ERRCLASS_OS, "cannot write %s", path);
+		err = LW_EIO;
+	}
+	if (ok && !err && rename(tmp, path) != 0) {
+		lw_error_set(LW_ERRCLASS_OS, "cannot rename %s to %s", tmp, path);
+		err = LW_EIO;
+	}
+	if (!ok || err)
+		unlink(tmp);
+	free(tmp);
+	return ok ? err : 0;
+}

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "lw/error.h"
@@ -49,6 +50,14 @@ int lw__read_file(char **out, size_t *len, const char *path, size_t max);
  * returns the length written.
  */
 int lw__format_double(char *buf, double v);
+
+/*
+ * Streamed atomic write: lw__atomic_open gives a FILE on a temporary name
+ * beside path; lw__atomic_close(ok = 1) flushes, fsyncs and renames it over
+ * path, (ok = 0) deletes it.  Both free *tmp.
+ */
+int lw__atomic_open(FILE **f, char **tmp, const char *path);
+int lw__atomic_close(FILE *f, char *tmp, const char *path, int ok);
 
 /* Write len bytes to path through a temporary file, fsync and rename. */
 int lw__write_file_atomic(const char *path, const char *data, size_t len);
