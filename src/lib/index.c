@@ -8,6 +8,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "fastmath.h"
 #include "lw/rng.h"
 #include "util.h"
 
@@ -153,20 +154,21 @@ static int get_partition(partition **out, lw_index *ix, size_t dim, double gamma
 static int sketch(double *out, const lw_index *ix, const partition *p, const lw_rkme *r)
 {
 	size_t k = lw_rkme_k(r), m = ix->D / 2;
-	double *proj = lw__mallocarray(k, m * sizeof(double)), scale = sqrt(1.0 / (double)m);
+	double *proj = lw__mallocarray(k, 3 * m * sizeof(double)), scale = sqrt(1.0 / (double)m);
+	double *sn = proj + k * m, *cs = sn + k * m;
 
 	if (!proj)
 		return LW_ENOMEM;
 	cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)k, (int)m, (int)p->dim, 1.0,
 		    r->z.data, (int)p->dim, p->W, (int)p->dim, 0.0, proj, (int)m);
+	lw__sincos(sn, cs, proj, k * m);
 	memset(out, 0, ix->D * sizeof(double));
 	for (size_t i = 0; i < k; i++) {
-		const double *row = proj + i * m;
 		double w = r->beta[i] * scale;
 
 		for (size_t j = 0; j < m; j++) {
-			out[2 * j] += w * cos(row[j]);
-			out[2 * j + 1] += w * sin(row[j]);
+			out[2 * j] += w * cs[i * m + j];
+			out[2 * j + 1] += w * sn[i * m + j];
 		}
 	}
 	free(proj);

@@ -6,7 +6,7 @@
 #include <cblas.h>
 #include <math.h>
 
-#include "fastexp.h"
+#include "fastmath.h"
 #include "util.h"
 
 /* Rows of X handled at once by lw_kernel_mean_self: bounds scratch memory. */

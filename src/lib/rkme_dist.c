@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "fastexp.h"
+#include "fastmath.h"
 #include "kernel.h"
 #include "rkme.h"
 #include "util.h"

@@ -6,7 +6,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "fastexp.h"
+#include "fastmath.h"
 #include "kernel.h"
 #include "lw/rkme.h"
 #include "lw/rng.h"

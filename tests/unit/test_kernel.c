@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fastexp.h"
+#include "fastmath.h"
 #include "lw/kernel.h"
 
 static double naive_k(const double *x, const double *y, size_t d, double gamma)
@@ -105,6 +105,29 @@ static void test_kernel_fast_exp__matches_libm_to_a_few_ulp(void **state)
 	free(y);
 }
 
+static void test_kernel_fast_sincos__matches_libm(void **state)
+{
+	const size_t n = 400001;
+	double *x = malloc(n * sizeof(double)), *s = malloc(n * sizeof(double)),
+	       *c = malloc(n * sizeof(double));
+
+	(void)state;
+	for (size_t i = 0; i < n; i++)
+		x[i] = -2000.0 + 4000.0 * (double)i / (double)(n - 1);
+	x[0] = 1e12; /* beyond the fast range: libm takes over */
+	x[1] = 0.0;
+	x[2] = -0.0;
+	lw__sincos(s, c, x, n);
+	for (size_t i = 0; i < n; i++) {
+		if (fabs(s[i] - sin(x[i])) > 4e-16 || fabs(c[i] - cos(x[i])) > 4e-16)
+			fail_msg("sincos(%.17g) = %.17g, %.17g; libm %.17g, %.17g", x[i], s[i], c[i],
+				 sin(x[i]), cos(x[i]));
+	}
+	free(x);
+	free(s);
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -113,6 +136,7 @@ int main(void)
 		cmocka_unit_test(test_kernel_rbf__rejects_mismatched_dimensions),
 		cmocka_unit_test(test_kernel_mean_self__matches_double_sum_across_blocks),
 		cmocka_unit_test(test_kernel_fast_exp__matches_libm_to_a_few_ulp),
+		cmocka_unit_test(test_kernel_fast_sincos__matches_libm),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,8 +7,9 @@
  * picks AVX-512, AVX2 or plain SSE2 at load time.  The project builds as
  * ISO C (no FMA contraction), so every clone returns the same bits.
  */
-#include "fastexp.h"
+#include "fastmath.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -72,4 +73,73 @@ LW_CLONES void lw__exp_nonpos(double *out, const double *x, size_t n)
 #pragma omp simd
 	for (size_t i = 0; i < n; i++)
 		out[i] = exp_nonpos(x[i]);
+}
+
+/* Taylor series of sin and cos on |r| <= pi/4: the next terms are below 1e-16. */
+static inline double sin_poly(double r)
+{
+	double r2 = r * r, p = 1.0 / 1307674368000.0;
+
+	p = p * r2 - 1.0 / 6227020800.0;
+	p = p * r2 + 1.0 / 39916800.0;
+	p = p * r2 - 1.0 / 362880.0;
+	p = p * r2 + 1.0 / 5040.0;
+	p = p * r2 - 1.0 / 120.0;
+	p = p * r2 + 1.0 / 6.0;
+	return r - r * r2 * p;
+}
+
+static inline double cos_poly(double r)
+{
+	double r2 = r * r, p = 1.0 / 20922789888000.0;
+
+	p = p * r2 - 1.0 / 87178291200.0;
+	p = p * r2 + 1.0 / 479001600.0;
+	p = p * r2 - 1.0 / 3628800.0;
+	p = p * r2 + 1.0 / 40320.0;
+	p = p * r2 - 1.0 / 720.0;
+	p = p * r2 + 1.0 / 24.0;
+	p = p * r2 - 0.5;
+	return 1.0 + r2 * p;
+}
+
+/*
+ * x = q pi/2 + r with pi/2 split in three parts (fdlibm's), so q pi/2 is
+ * subtracted exactly for |q| < 2^20; then pick and sign by the quadrant.
+ */
+LW_CLONES void lw__sincos(double *s, double *c, const double *x, size_t n)
+{
+	const double two_over_pi = 6.36619772367581382433e-01;
+	const double pio2_1 = 1.57079632673412561417e+00;
+	const double pio2_2 = 6.07710050630396597660e-11;
+	const double pio2_3 = 2.02226624879595063154e-21;
+	const double shift = 0x1.8p52;
+
+	/* Huge and NaN arguments are redone below; clamp them harmless first
+	 * (in s, as scratch: a separate pass keeps both loops vectorisable). */
+#pragma omp simd
+	for (size_t i = 0; i < n; i++) {
+		double xc = x[i] < 1e8 ? x[i] : 1e8;
+
+		s[i] = xc > -1e8 ? xc : -1e8;
+	}
+#pragma omp simd
+	for (size_t i = 0; i < n; i++) {
+		double xc = s[i];
+		double t = xc * two_over_pi + shift, q = t - shift;
+		double r = ((xc - q * pio2_1) - q * pio2_2) - q * pio2_3;
+		double sp = sin_poly(r), cp = cos_poly(r);
+		/* int32 keeps the quadrant arithmetic vectorisable on plain SSE2. */
+		int32_t qi = (int32_t)q;
+		double swap = (double)(qi & 1);
+		double sgn_s = (double)(1 - (qi & 2));
+		double sgn_c = (double)(1 - ((qi + 1) & 2));
+		s[i] = sgn_s * (swap * cp + (1.0 - swap) * sp);
+		c[i] = sgn_c * (swap * sp + (1.0 - swap) * cp);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!(fabs(x[i]) <= 1e8)) { /* also NaN; keeps the int32 quadrant in range */
+			s[i] = sin(x[i]);
+			c[i] = cos(x[i]);
+		}
 }
