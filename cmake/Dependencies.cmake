@@ -13,3 +13,8 @@ if(NOT LW_OPENBLAS)
   message(FATAL_ERROR "OpenMP OpenBLAS not found: apt-get install libopenblas-openmp-dev")
 endif()
 find_path(LW_CBLAS_INCLUDE cblas.h PATHS /usr/include/x86_64-linux-gnu/openblas-openmp)
+# XGBoost models run and train in-process through its C API.
+find_library(LW_XGBOOST xgboost)
+if(NOT LW_XGBOOST)
+  message(FATAL_ERROR "libxgboost not found: apt-get install libxgboost-dev")
+endif()

@@ -150,6 +150,33 @@ LW_EXTERN(int) lw_data_write_csv(const char *path, const lw_mat *m,
 /** Free a name list returned by a reader; accepts NULL. */
 LW_EXTERN(void) lw_data_free_names(char **names);
 
+/**
+ * Read a table for supervised learning: the column `target` (a name or a
+ * 1-based index) as text labels, and every other selected column as the
+ * features (opts->columns and opts->drop select them; the target is left
+ * out even when selected).  Cells are the text as written, unquoted and,
+ * unless quoted, trimmed; numeric targets of a raw matrix are written in
+ * their shortest exact form.  A missing-value token or empty cell in the
+ * target is an error naming its row: rows without a target cannot train.
+ *
+ * @param[out] X uninitialised; the features on success
+ * @param[out] colnames_out NULL, or the features' names as lw_data_read
+ * @param[out] labels X->rows labels, NULL-terminated; free with
+ *        lw_data_free_names
+ * @return 0 or a negative LW_E* code, as lw_data_read
+ */
+LW_EXTERN(int) lw_data_read_target(lw_mat *X, char ***colnames_out, char ***labels,
+				   const char *path, const char *target,
+				   const lw_data_options *opts);
+
+/**
+ * Like lw_data_read_target for a numeric target: *y (caller frees with
+ * free()) receives X->rows finite values.  Text, missing and infinite
+ * targets are errors naming the row.
+ */
+LW_EXTERN(int) lw_data_read_xy(lw_mat *X, char ***colnames_out, double **y, const char *path,
+			       const char *target, const lw_data_options *opts);
+
 LW_END_DECL
 
 #endif

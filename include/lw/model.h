@@ -45,6 +45,34 @@ typedef struct {
 #define LW_MODEL_LIMITS_INIT \
 	{ LW_MODEL_LIMITS_VERSION, 30.0, (size_t)2 << 30, 120.0, (size_t)256 << 20 }
 
+/** Where a model comes from: its kind and the fields that kind reads. */
+typedef struct {
+	unsigned int version;
+	lw_model_kind kind;
+	const char *package_dir;     /**< the unpacked learnware */
+	const char *file;            /**< linear/logistic/mlp/xgboost: model file, relative to package_dir */
+	const char *const *command;  /**< process: argv, NULL-terminated, argv[0] relative to package_dir */
+	const char *module_path;     /**< python: module file ("__init__.py") */
+	const char *class_name;      /**< python: class ("Model") */
+	const char *kwargs_json;     /**< python: constructor arguments as a JSON object ("{}") */
+	/**
+	 * The learnware program, to run in-process kinds sandboxed through its
+	 * `model-serve` verb; NULL opens them in this process (trusted files only).
+	 */
+	const char *serve_exe;
+} lw_model_source;
+
+#define LW_MODEL_SOURCE_VERSION 1
+#define LW_MODEL_SOURCE_INIT { LW_MODEL_SOURCE_VERSION, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+
+/**
+ * Open a model of any kind.  Process and python models always run in the
+ * sandbox under limits (NULL: LW_MODEL_LIMITS_INIT); so do the in-process
+ * kinds when src->serve_exe is set.
+ */
+LW_EXTERN(int) lw_model_open(lw_model **out, const lw_model_source *src,
+			     const lw_model_limits *limits);
+
 LW_EXTERN(lw_model_kind) lw_model_kind_of(const lw_model *m);
 /** Columns predict expects; 0 when the model does not say (some process models). */
 LW_EXTERN(size_t) lw_model_input_dim(const lw_model *m);

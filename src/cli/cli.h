@@ -41,5 +41,8 @@ void cli_progress_end(cli_progress *p);
 
 /* Verbs. */
 int cmd_spec(int argc, char **argv);
+int cmd_model_serve(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
 
 #endif

@@ -12,6 +12,8 @@ static const struct {
 	int (*run)(int argc, char **argv);
 } verbs[] = {
 	{ "spec", cmd_spec },
+	{ "model-serve", cmd_model_serve },
+	{ "train", cmd_train }, { "predict", cmd_predict },
 };
 
 static const char usage[] =
@@ -19,6 +21,8 @@ static const char usage[] =
 	"\n"
 	"Verbs:\n"
 	"  spec     generate and inspect statistical specifications (RKME)\n"
+	"  train    fit a linear, logistic, MLP or XGBoost model to a table\n"
+	"  predict  run a model file on a table, predictions as CSV\n"
 	"  help     show this text\n"
 	"\n"
 	"Run 'learnware <verb> --help' for a verb's options.\n"

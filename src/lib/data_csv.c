@@ -5,6 +5,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "data.h"
+#include "data_labels.h"
 
 #include <locale.h>
 #include <math.h>
@@ -717,4 +718,125 @@ int lw_data_write_csv(const char *path, const lw_mat *m, const char *const *coln
 		freelocale(cloc);
 	}
 	return lw_data__close_written(f, path, ok);
+}
+
+/* --- one column as text (data_labels.h) ---------------------------------- */
+
+typedef struct {
+	char *text;
+	size_t len, cap;
+	size_t *lines;
+	size_t n, cap_n;
+} text_column;
+
+static int column_push(text_column *t, const char *s, size_t n, size_t line)
+{
+	if (t->len + n + 1 > t->cap) {
+		size_t cap = t->cap ? t->cap : 4096;
+		char *p;
+
+		while (cap < t->len + n + 1)
+			cap *= 2;
+		if (!(p = lw__reallocarray(t->text, cap, 1)))
+			return LW_ENOMEM;
+		t->text = p;
+		t->cap = cap;
+	}
+	if (t->n == t->cap_n) {
+		size_t cap = t->cap_n ? 2 * t->cap_n : 256, *l;
+
+		if (!(l = lw__reallocarray(t->lines, cap, sizeof(size_t))))
+			return LW_ENOMEM;
+		t->lines = l;
+		t->cap_n = cap;
+	}
+	memcpy(t->text + t->len, s, n);
+	t->text[t->len + n] = '\0';
+	t->len += n + 1;
+	t->lines[t->n++] = line;
+	return 0;
+}
+
+/* The 0-based index of the one column `column` names. */
+static int resolve_one(size_t *col, struct csv *c, const char *column, const lw_data_options *o)
+{
+	lw_data_options one = *o;
+	size_t *map, k;
+	int err;
+
+	one.columns = column;
+	one.drop = NULL;
+	if ((err = lw_data__select(&map, &k, c->name, c->ncols, c->names,
+				   "the first row looks like data, not names (use --header yes if "
+				   "it names the columns)", &one)) < 0)
+		return err;
+	*col = map[0];
+	free(map);
+	if (k == 1)
+		return 0;
+	lw_error_set(LW_ERRCLASS_DATA, "%s: the target '%s' names %zu columns; it must be one",
+		     c->name, column, k);
+	return LW_EINVALID;
+}
+
+static int collect_column(text_column *t, struct csv *c, size_t col)
+{
+	struct spans rec = { 0 };
+	int err = 0;
+
+	while (next_record(c)) {
+		size_t line = c->line, n;
+		const char *s;
+
+		if ((err = read_record(c, &rec)) < 0)
+			break;
+		if (rec.n != c->ncols) {
+			err = ragged(c, line, rec.n);
+			break;
+		}
+		if ((err = field_text(c, &rec.v[col], &s, &n)) < 0 ||
+		    (err = column_push(t, s, n, line)) < 0)
+			break;
+	}
+	free(rec.v);
+	if (!err && !t->n) {
+		lw_error_set(LW_ERRCLASS_DATA, "%s: the file has a header (row %zu) but no data rows",
+			     c->name, c->first_line);
+		err = LW_EINVALID;
+	}
+	return err;
+}
+
+int lw_data__csv_column_text(char **text_out, size_t **lines_out, size_t *n_out, size_t *col_out,
+			     const void *buf, size_t len, const char *name, const char *column,
+			     const lw_data_options *opts)
+{
+	struct csv c = { 0 };
+	text_column t = { 0 };
+	lw_data_options o;
+	int err;
+
+	LW_ASSERT_ARG(text_out && lines_out && n_out && col_out && column && (buf || !len));
+	c.name = name ? name : "(buffer)";
+	c.base = c.p = buf ? buf : "";
+	c.end = c.base + len;
+	c.line = 1;
+	if ((err = lw_data__options(&o, opts, c.name)) < 0 || (err = check_bytes(&c)) < 0)
+		goto done;
+	if (len >= 3 && !memcmp(c.p, "\xef\xbb\xbf", 3))
+		c.p += 3;
+	c.delim = o.delimiter ? o.delimiter : detect_delimiter(&c);
+	if ((err = read_head(&c, &o)) < 0 || (err = resolve_one(col_out, &c, column, &o)) < 0 ||
+	    (err = collect_column(&t, &c, *col_out)) < 0)
+		goto done;
+	*text_out = t.text;
+	*lines_out = t.lines;
+	*n_out = t.n;
+	t.text = NULL;
+	t.lines = NULL;
+done:
+	free(t.text);
+	free(t.lines);
+	csv_dispose(&c);
+	return err;
 }

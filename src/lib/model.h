@@ -28,4 +28,18 @@ struct lw_model {
 int lw__model_new(lw_model **out, lw_model_kind kind, const lw_model_ops *ops, void *impl,
 		  size_t input_dim, size_t output_dim);
 
+/* Built-in JSON models (linear, logistic, mlp; kind from the file) and XGBoost JSON/UBJ files. */
+int lw__model_open_builtin(lw_model **out, const char *path);
+int lw__model_open_xgboost(lw_model **out, const char *path);
+
+/* A sandboxed program speaking docs/model-protocol.md; argv[0] is relative to package_dir.
+ * limits may be NULL for the defaults. */
+int lw__model_open_process(lw_model **out, const char *package_dir, const char *const *argv,
+			   const lw_model_limits *limits);
+/* A reference-format learnware (class_name(**kwargs) from module_path, which has predict) run
+ * by the shipped shim with /usr/bin/python3; NULLs mean "__init__.py", "Model" and "{}". */
+int lw__model_open_python(lw_model **out, const char *package_dir, const char *module_path,
+			  const char *class_name, const char *kwargs_json,
+			  const lw_model_limits *limits);
+
 #endif

@@ -101,6 +101,15 @@ int lw__read_file(char **out, size_t *len, const char *path, size_t max)
 	return 0;
 }
 
+/* mkstemp makes 0600 files; give the final file the mode open() would (0666 less umask). */
+static void default_mode(int fd)
+{
+	mode_t mask = umask(0);
+
+	umask(mask);
+	fchmod(fd, 0666 & ~mask);
+}
+
 int lw__write_file_atomic(const char *path, const char *data, size_t len)
 {
 	size_t plen = strlen(path);
@@ -115,6 +124,7 @@ int lw__write_file_atomic(const char *path, const char *data, size_t len)
 		free(tmp);
 		return LW_EIO;
 	}
+	default_mode(fd);
 	for (size_t off = 0; off < len;) {
 		ssize_t w = write(fd, data + off, len - off);
 
@@ -173,6 +183,7 @@ int lw__atomic_open(FILE **f, char **tmp, const char *path)
 		*tmp = NULL;
 		return LW_EIO;
 	}
+	default_mode(fd);
 	return 0;
 }
 
