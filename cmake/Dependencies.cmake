@@ -3,6 +3,8 @@ find_package(PkgConfig REQUIRED)
 find_package(OpenMP REQUIRED COMPONENTS C)
 pkg_check_modules(JANSSON REQUIRED IMPORTED_TARGET jansson)
 pkg_check_modules(LAPACKE REQUIRED IMPORTED_TARGET lapacke)
+pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET libzip)
+pkg_check_modules(LIBFYAML REQUIRED IMPORTED_TARGET libfyaml)
 
 # Our own OpenMP regions sit beside BLAS calls, so link the OpenMP build of
 # OpenBLAS explicitly: one thread runtime, no oversubscription.

@@ -22,7 +22,12 @@
 #include "lw/rkme.h"
 #include "lw/data.h"
 #include "lw/model.h"
+#include "lw/semantic.h"
+#include "lw/package.h"
+#include "lw/check.h"
 #include "lw/search.h"
 #include "lw/index.h"
+#include "lw/train.h"
+#include "lw/sandbox.h"
 
 #endif

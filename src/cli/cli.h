@@ -41,7 +41,11 @@ void cli_progress_end(cli_progress *p);
 
 /* Verbs. */
 int cmd_spec(int argc, char **argv);
+int cmd_pack(int argc, char **argv);
+int cmd_unpack(int argc, char **argv);
+int cmd_semantic(int argc, char **argv);
 int cmd_model_serve(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 

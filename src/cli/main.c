@@ -12,7 +12,10 @@ static const struct {
 	int (*run)(int argc, char **argv);
 } verbs[] = {
 	{ "spec", cmd_spec },
+	{ "pack", cmd_pack }, { "unpack", cmd_unpack },
+	{ "semantic", cmd_semantic },
 	{ "model-serve", cmd_model_serve },
+	{ "check", cmd_check },
 	{ "train", cmd_train }, { "predict", cmd_predict },
 };
 
@@ -21,8 +24,12 @@ static const char usage[] =
 	"\n"
 	"Verbs:\n"
 	"  spec     generate and inspect statistical specifications (RKME)\n"
+	"  semantic check, write and list semantic specifications (taxonomy)\n"
 	"  train    fit a linear, logistic, MLP or XGBoost model to a table\n"
 	"  predict  run a model file on a table, predictions as CSV\n"
+	"  check    check a learnware zip or folder as the dock will (sandboxed)\n"
+	"  pack     pack a learnware folder into a zip (checked, reproducible)\n"
+	"  unpack   extract a learnware zip safely and show its manifest\n"
 	"  help     show this text\n"
 	"\n"
 	"Run 'learnware <verb> --help' for a verb's options.\n"

@@ -66,6 +66,12 @@ static int open_served(lw_model **out, const lw_model_source *src, const lw_mode
 	argv[4] = file_in;
 	argv[5] = NULL;
 	lw__model_sandbox_options(&opts, src->package_dir, limits);
+#if defined(__SANITIZE_ADDRESS__)
+	/* An AddressSanitizer build serves with itself, and its shadow memory
+	 * reserves terabytes of address space: RLIMIT_AS would kill it at start.
+	 * CPU time, the timeout and the sandbox still apply. */
+	opts.memory_bytes = 0;
+#endif
 	opts.binds = &bind;
 	opts.nbinds = 1;
 	return lw__model_open_sandboxed(out, src->kind, label, argv, &opts, limits);

@@ -1,0 +1,9 @@
+# Data files compiled into the library (included by src/CMakeLists.txt):
+# LW_EMBED_SOURCES lists the generated sources lw_core adds.
+include(${PROJECT_SOURCE_DIR}/cmake/EmbedFile.cmake)
+
+# The built-in semantic taxonomy, read by src/lib/taxonomy.c.
+lw_embed_file(${PROJECT_SOURCE_DIR}/data/taxonomy.json
+              ${CMAKE_CURRENT_BINARY_DIR}/lw_taxonomy_data.c lw__taxonomy_json)
+
+set(LW_EMBED_SOURCES ${CMAKE_CURRENT_BINARY_DIR}/lw_taxonomy_data.c)
