@@ -5,7 +5,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
 packages=(build-essential cmake pkg-config libopenblas-openmp-dev liblapacke-dev
-          libjansson-dev libcmocka-dev libzip-dev libfyaml-dev libxgboost-dev
+          libjansson-dev libcmocka-dev libzip-dev libfyaml-dev libxgboost-dev libsqlite3-dev libpq-dev postgresql-15
           bubblewrap python3 python3-numpy python3-sklearn)
 missing=()
 for p in "${packages[@]}"; do

@@ -21,7 +21,8 @@ enum {
 	LW_EINVALID = -4,  /**< input is malformed or out of range */
 	LW_ENOMEM = -5,    /**< out of memory, or a size that overflows */
 	LW_EIO = -6,       /**< the operating system refused a read or write */
-	LW_ECANCEL = -7    /**< a progress callback asked to stop */
+	LW_ECANCEL = -7,   /**< a progress callback asked to stop */
+	LW_EEXISTS = -8    /**< the object exists already (a duplicate learnware, e-mail or token) */
 };
 
 /** What part of the system an error comes from. */

@@ -1,0 +1,266 @@
+/*
+ * The PostgreSQL backend: one libpq connection per handle, every statement
+ * through PQexecParams with typed parameters (never text pasted into SQL).
+ * Jobs are claimed with FOR UPDATE SKIP LOCKED, so any number of workers on
+ * any number of machines share the queue without waiting on each other.
+ */
+#include "store.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util.h"
+
+#define INT8OID 20
+#define TEXTOID 25
+
+/* An arbitrary key all dock processes agree on: migrations run one at a time. */
+#define MIGRATION_LOCK "SELECT pg_advisory_xact_lock(7715301)"
+
+static const char *const migrations[] = {
+	/* 1: the first schema. */
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE SEQUENCE learnware_id_seq;"
+	"CREATE TABLE learnwares ("
+	" id TEXT PRIMARY KEY,"
+	" owner TEXT,"
+	" semantic TEXT NOT NULL,"
+	" zip_path TEXT NOT NULL UNIQUE,"
+	" sha256 TEXT NOT NULL UNIQUE,"
+	" status INTEGER NOT NULL CHECK (status BETWEEN 0 AND 4),"
+	" usability INTEGER NOT NULL CHECK (usability BETWEEN -1 AND 1),"
+	" created BIGINT NOT NULL,"
+	" updated BIGINT NOT NULL);"
+	"CREATE INDEX learnwares_owner ON learnwares (owner, id);"
+	"CREATE INDEX learnwares_status ON learnwares (status, id);"
+	"CREATE TABLE specs ("
+	" learnware_id TEXT NOT NULL REFERENCES learnwares (id) ON DELETE CASCADE,"
+	" type TEXT NOT NULL,"
+	" dim BIGINT NOT NULL,"
+	" body TEXT NOT NULL,"
+	" PRIMARY KEY (learnware_id, type));"
+	"CREATE INDEX specs_type_dim ON specs (type, dim, learnware_id);"
+	"CREATE TABLE users ("
+	" id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	" email TEXT NOT NULL UNIQUE,"
+	" name TEXT NOT NULL DEFAULT '',"
+	" password_hash TEXT NOT NULL,"
+	" role INTEGER NOT NULL CHECK (role IN (0, 1)),"
+	" created BIGINT NOT NULL);"
+	"CREATE TABLE tokens ("
+	" id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	" hash TEXT NOT NULL UNIQUE,"
+	" user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+	" name TEXT NOT NULL DEFAULT '',"
+	" kind INTEGER NOT NULL CHECK (kind IN (0, 1)),"
+	" created BIGINT NOT NULL,"
+	" expires BIGINT NOT NULL);"
+	"CREATE INDEX tokens_user ON tokens (user_id, id);"
+	"CREATE TABLE events ("
+	" id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	" time BIGINT NOT NULL,"
+	" actor TEXT,"
+	" kind TEXT NOT NULL,"
+	" learnware_id TEXT,"
+	" detail TEXT);"
+	"CREATE INDEX events_learnware ON events (learnware_id, id);"
+	"CREATE INDEX events_actor ON events (actor, id);"
+	"CREATE FUNCTION lw_events_append_only() RETURNS trigger LANGUAGE plpgsql AS"
+	" $$BEGIN RAISE EXCEPTION 'events are append-only'; END$$;"
+	"CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events"
+	" FOR EACH ROW EXECUTE FUNCTION lw_events_append_only();"
+	"CREATE TABLE jobs ("
+	" id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	" learnware_id TEXT NOT NULL REFERENCES learnwares (id) ON DELETE CASCADE,"
+	" state INTEGER NOT NULL CHECK (state BETWEEN 0 AND 4),"
+	" worker TEXT,"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" created BIGINT NOT NULL,"
+	" started BIGINT,"
+	" heartbeat BIGINT,"
+	" finished BIGINT,"
+	" log TEXT);"
+	"CREATE INDEX jobs_state ON jobs (state, id);"
+	"CREATE INDEX jobs_learnware ON jobs (learnware_id, id);",
+	NULL,
+};
+
+/* libpq prints NOTICEs (CREATE ... IF NOT EXISTS) on stderr by default. */
+static void quiet(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+static int fail_result(lw_store *st, PGresult *res)
+{
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	const char *msg = PQresultErrorMessage(res);
+	size_t n = strlen(msg);
+
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+		n--;
+	if (!state || PQstatus(st->conn) != CONNECTION_OK) {
+		lw_error_set(LW_ERRCLASS_OS, "PostgreSQL at %s: %.*s", st->url, (int)n, msg);
+		return LW_EIO;
+	}
+	lw_error_set(LW_ERRCLASS_INVALID, "PostgreSQL at %s: %.*s", st->url, (int)n, msg);
+	if (!strcmp(state, "23505"))
+		return LW_EEXISTS;
+	if (!strcmp(state, "23503"))
+		return LW_ENOTFOUND;
+	if (!strncmp(state, "23", 2) || !strncmp(state, "22", 2) || !strcmp(state, "P0001"))
+		return LW_EINVALID;
+	if (!strncmp(state, "08", 2) || !strncmp(state, "57", 2) || !strncmp(state, "53", 2) ||
+	    !strncmp(state, "40", 2))
+		return LW_EIO;
+	return LW_ERROR;
+}
+
+static int pg_query(lw_store *st, const char *sql, const lw__val *p, size_t np, lw__row_cb cb,
+		    void *payload, int64_t *changes);
+
+/* Settings of a fresh session. */
+static int configure(lw_store *st)
+{
+	char ms[16];
+
+	PQsetNoticeProcessor(st->conn, quiet, NULL);
+	/* Row and advisory locks wait as long as SQLite's busy timeout would. */
+	snprintf(ms, sizeof(ms), "%d", st->busy_ms);
+	return pg_query(st, "SELECT set_config('lock_timeout', $1, false)", (lw__val[]){ LW__TEXT(ms) }, 1, NULL,
+			NULL, NULL);
+}
+
+/* A connection lost between transactions (a server restart) is opened again. */
+static int ensure_connected(lw_store *st)
+{
+	if (PQstatus(st->conn) == CONNECTION_OK)
+		return 0;
+	if (!st->in_tx) {
+		PQreset(st->conn);
+		if (PQstatus(st->conn) == CONNECTION_OK)
+			return configure(st);
+	}
+	lw_error_set(LW_ERRCLASS_OS, "lost the connection to PostgreSQL at %s: %s", st->url,
+		     PQerrorMessage(st->conn));
+	return LW_EIO;
+}
+
+static int deliver(PGresult *res, lw__row_cb cb, void *payload)
+{
+	const char *vals[LW__MAX_COLS];
+	int rows = PQntuples(res), cols = PQnfields(res), err = 0;
+
+	if (cols > LW__MAX_COLS)
+		abort();
+	for (int r = 0; r < rows && err == 0; r++) {
+		lw__row row = { (size_t)cols, vals };
+
+		for (int i = 0; i < cols; i++)
+			vals[i] = PQgetisnull(res, r, i) ? NULL : PQgetvalue(res, r, i);
+		err = cb(&row, payload);
+	}
+	return err;
+}
+
+static int pg_query(lw_store *st, const char *sql, const lw__val *p, size_t np, lw__row_cb cb,
+		    void *payload, int64_t *changes)
+{
+	const char *values[LW__MAX_PARAMS];
+	char nums[LW__MAX_PARAMS][24];
+	Oid types[LW__MAX_PARAMS];
+	PGresult *res;
+	ExecStatusType status;
+	int err;
+
+	if (np > LW__MAX_PARAMS)
+		abort();
+	if ((err = ensure_connected(st)) < 0)
+		return err;
+	for (size_t i = 0; i < np; i++) {
+		types[i] = p[i].is_text ? TEXTOID : INT8OID;
+		values[i] = p[i].is_null ? NULL : p[i].is_text ? p[i].s : nums[i];
+		if (!p[i].is_text && !p[i].is_null)
+			snprintf(nums[i], sizeof(nums[i]), "%lld", (long long)p[i].i);
+	}
+	res = PQexecParams(st->conn, sql, (int)np, types, values, NULL, NULL, 0);
+	status = PQresultStatus(res);
+	if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+		err = fail_result(st, res);
+	} else {
+		if (changes)
+			*changes = strtoll(PQcmdTuples(res), NULL, 10);
+		if (cb)
+			err = deliver(res, cb, payload);
+	}
+	PQclear(res);
+	return err;
+}
+
+static int pg_script(lw_store *st, const char *sql)
+{
+	PGresult *res;
+	int err = ensure_connected(st);
+
+	if (err < 0)
+		return err;
+	res = PQexec(st->conn, sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
+		err = fail_result(st, res);
+	PQclear(res);
+	return err;
+}
+
+static void pg_disconnect(lw_store *st)
+{
+	PQfinish(st->conn);
+	st->conn = NULL;
+}
+
+static int pg_connect(lw_store *st, const char *url, const lw_store_options *o)
+{
+	/* Keywords before the URL are defaults it may override. */
+	const char *keys[] = { "connect_timeout", "application_name", "dbname", NULL };
+	const char *vals[] = { "10", "learnware", url, NULL };
+	size_t n;
+	char *msg;
+
+	(void)o;
+	st->conn = PQconnectdbParams(keys, vals, 1);
+	if (!st->conn) {
+		lw_error_set(LW_ERRCLASS_NOMEMORY, "out of memory connecting to PostgreSQL");
+		return LW_ENOMEM;
+	}
+	if (PQstatus(st->conn) != CONNECTION_OK) {
+		msg = PQerrorMessage(st->conn);
+		n = strlen(msg);
+		while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+			n--;
+		lw_error_set(LW_ERRCLASS_OS, "cannot connect to PostgreSQL at %s: %.*s", st->url, (int)n, msg);
+		return LW_EIO;
+	}
+	return configure(st);
+}
+
+const lw__store_ops lw__store_pg = {
+	.name = "postgresql",
+	.connect = pg_connect,
+	.disconnect = pg_disconnect,
+	.query = pg_query,
+	.script = pg_script,
+	.begin_write = "BEGIN",
+	.migration_lock = MIGRATION_LOCK,
+	.count_foreign = NULL,
+	.migrations = migrations,
+	.next_id = "SELECT nextval('learnware_id_seq')",
+	.lock_learnware = "SELECT zip_path FROM learnwares WHERE id = $1 FOR UPDATE",
+	.claim = "UPDATE jobs SET state = 1, worker = $1, started = $2, heartbeat = $2,"
+		 " attempts = attempts + 1"
+		 " WHERE id = (SELECT id FROM jobs WHERE state = 0 ORDER BY id LIMIT 1"
+		 " FOR UPDATE SKIP LOCKED)"
+		 " AND state = 0" /* never a job another claimer just took */
+		 " RETURNING id, learnware_id, state, worker, attempts, created, started, heartbeat,"
+		 " finished, log",
+};
