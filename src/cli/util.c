@@ -17,6 +17,7 @@ int cli_fail(int err)
 	fprintf(stderr, "learnware: %s\n", lw_error_last()->message);
 	switch (err) {
 	case LW_EINVALID:
+	case LW_EEXISTS:
 		return CLI_EXIT_INPUT;
 	case LW_ENOTFOUND:
 		return CLI_EXIT_NOTFOUND;

@@ -20,6 +20,7 @@
 #include "lw/rkme.h"
 #include "lw/rng.h"
 #include "lw/semantic.h"
+#include "package.h"
 #include "util.h"
 
 struct lw_check_log {
@@ -37,6 +38,7 @@ typedef struct {
 	lw_semantic *sem;
 	size_t input_dim;
 	lw_check_status status;
+	char *temp_dir; /* the work folder this check made, removed at the end */
 } check_run;
 
 const char *lw_check_status_name(lw_check_status s)
@@ -167,6 +169,10 @@ static int step_package(check_run *run, const char *path)
 		if ((sub = lw__mallocarray(strlen(dir) + 16, 1)))
 			sprintf(sub, "%s/learnware", dir);
 		err = sub ? lw_package_open(&run->pkg, path, sub, NULL) : LW_ENOMEM;
+		if (!run->o->work_dir) {
+			run->temp_dir = dir;
+			dir = NULL;
+		}
 	}
 	if (err == LW_ENOMEM)
 		goto done;
@@ -426,6 +432,10 @@ done:
 		log_line(run.log, "result", lw_check_status_name(run.status), "%s", path);
 	lw_semantic_free(run.sem);
 	lw_package_free(run.pkg);
+	if (run.temp_dir) {
+		lw__remove_tree(run.temp_dir, 1);
+		free(run.temp_dir);
+	}
 	*status = run.status;
 	if (err < 0) {
 		lw_check_log_free(run.log);
