@@ -28,7 +28,7 @@ LW_BEGIN_DECL
 typedef struct lw_store lw_store;
 
 /** The schema version this build writes; a newer database is refused. */
-#define LW_STORE_SCHEMA_VERSION 1
+#define LW_STORE_SCHEMA_VERSION 2
 
 typedef struct {
 	unsigned int version;
@@ -177,6 +177,57 @@ LW_EXTERN(int) lw_store_delete(lw_store *st, const char *id);
 
 /** Set the status and verdict (for callers that check in-line, without the queue). */
 LW_EXTERN(int) lw_store_set_status(lw_store *st, const char *id, int status, int usability);
+
+/* --- semantic search --------------------------------------------------------- */
+
+/** Which learnwares lw_store_semantic_search looks at, and how many fuzzy results it keeps. */
+typedef struct {
+	unsigned int version;
+	int usable_only;          /**< 1 (default): only usability usable, what a dock searches */
+	const char *owner;        /**< NULL: any */
+	const char *learnware_id; /**< only ids containing this text (as "learnware_id" in the user's JSON); NULL: any */
+	size_t limit;             /**< fuzzy results kept, the reference's max_num (50000); 0: all */
+} lw_semantic_search_options;
+
+#define LW_SEMANTIC_SEARCH_OPTIONS_VERSION 1
+#define LW_SEMANTIC_SEARCH_OPTIONS_INIT { LW_SEMANTIC_SEARCH_OPTIONS_VERSION, 1, NULL, NULL, 50000 }
+
+/** What a semantic search found: ids best first; empty it with lw_semantic_hits_dispose. */
+typedef struct {
+	char (*ids)[16]; /**< count learnware ids */
+	double *scores;  /**< per id: 1.0 for tag and exact name matches, partial_ratio / 100 when fuzzy */
+	size_t count;
+	int fuzzy;       /**< 1 when no name or description contained the user's Name and the fuzzy stage ran */
+} lw_semantic_hits;
+
+LW_EXTERN(void) lw_semantic_hits_dispose(lw_semantic_hits *h);
+
+/**
+ * Search by semantic specification with the reference engine's rules
+ * (EasyFuzzSemanticSearcher; docs/store.md, "Semantic search"):
+ *
+ *  1. "learnware_id" in the user's JSON ("..." or {"Values": "..."}) and
+ *     opts->learnware_id keep ids that contain it;
+ *  2. every user key with non-empty Values other than Name, Description,
+ *     Input and Output filters the learnwares that have the key: their
+ *     Values must be non-empty; a Class (by the user's Type) matches when
+ *     their first value is in the user's list, a Tag when the lists share
+ *     a value;
+ *  3. with a non-empty user Name, lowered as Python's str.lower: the
+ *     learnwares whose lowered Name or Description contains it (found
+ *     through the full-text index), in id order; only if there are none,
+ *     those whose max(partial_ratio(name, Name), partial_ratio(name,
+ *     Description)) is at least 75, best first (ties in id order), at most
+ *     opts->limit of them.  Without a Name: every learnware step 2 kept,
+ *     in id order.
+ *
+ * @param user_semantic_json  a JSON object in the semantic specification's shape
+ * @param opts                NULL for the defaults
+ * @return 0; LW_EINVALID for a user specification that is not such an
+ *         object (the message names the line and column or the key).
+ */
+LW_EXTERN(int) lw_store_semantic_search(lw_semantic_hits *out, lw_store *st, const char *user_semantic_json,
+					const lw_semantic_search_options *opts);
 
 /* --- statistical specifications ------------------------------------------ */
 

@@ -252,6 +252,11 @@ void lw__store_rollback(lw_store *st)
 
 /* --- migrations ----------------------------------------------------------------- */
 
+int (*const lw__store_upgrades[LW_STORE_SCHEMA_VERSION])(lw_store *st) = {
+	NULL,                   /* 1: the first schema */
+	lw__semsearch_backfill, /* 2: semantic search's fields and indexes */
+};
+
 static int count_migrations(const lw__store_ops *ops)
 {
 	int n = 0;
@@ -303,6 +308,7 @@ static int migrate_step(bool *done, lw_store *st, int latest)
 	}
 	*done = v == latest;
 	if (!*done && ((err = st->ops->script(st, st->ops->migrations[v])) < 0 ||
+		       (lw__store_upgrades[v] && (err = lw__store_upgrades[v](st)) < 0) ||
 		       (err = lw__store_exec(NULL, st, "UPDATE schema_version SET version = $1",
 					     (lw__val[]){ LW__INT(v + 1) }, 1)) < 0))
 		goto fail;

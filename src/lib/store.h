@@ -52,6 +52,22 @@ typedef struct {
 	const char *next_id;         /* the next learnware number, never handed out twice */
 	const char *lock_learnware;  /* a learnware's zip_path, locked until the transaction ends */
 	const char *claim;           /* claim the oldest queued job for $1 at time $2 */
+	/*
+	 * Semantic search (store_semsearch.c).  json_rows: a SELECT of columns
+	 * c0 (text), c1 (integer), c2 (text) from a JSON array of
+	 * [text, integer, text|null] rows bound at "$?".  text_match: a
+	 * condition on learnwares "l" that holds, through the full-text index,
+	 * for every row whose name_lc or desc_lc contains a lowered text of at
+	 * least LW__FTS_MIN code points (and perhaps for others); its "$?" takes
+	 * what fts_query makes of that text.  index_set (NULL: none): more
+	 * assignments for the UPDATE that writes name_lc and desc_lc, its "$?"
+	 * taking what fts_doc makes of them (NULL is bound as SQL NULL).
+	 */
+	const char *json_rows;
+	const char *text_match;
+	int (*fts_query)(char **out, const char *lowered);
+	const char *index_set;
+	int (*fts_doc)(char **out, const char *name_lc, const char *desc_lc);
 } lw__store_ops;
 
 extern const lw__store_ops lw__store_sqlite;
@@ -94,7 +110,7 @@ void *lw__store_grow(void **items, size_t *count, size_t sz);
 
 /* A SQL statement assembled from fixed fragments, with its parameters. */
 typedef struct {
-	char sql[1024];
+	char sql[2048];
 	size_t len;
 	lw__val p[LW__MAX_PARAMS];
 	size_t np;
@@ -103,6 +119,46 @@ typedef struct {
 void lw__sql_add(lw__sqlbuf *b, const char *fragment);
 /* Append fragment, whose "$?" stands for the next parameter, and bind v to it. */
 void lw__sql_param(lw__sqlbuf *b, const char *fragment, lw__val v);
+
+/*
+ * C work a schema migration needs besides its SQL, run in the same
+ * transaction right after it: lw__store_upgrades[v] follows migrations[v]
+ * (NULL: none).  Both backends share it.
+ */
+extern int (*const lw__store_upgrades[LW_STORE_SCHEMA_VERSION])(lw_store *st);
+
+/* --- semantic search (store_semsearch.c) --- */
+
+/* The full-text index finds substrings of at least this many code points. */
+#define LW__FTS_MIN 3
+
+/* What search keeps of a semantic specification. */
+typedef struct {
+	char *name, *desc; /* Name and Description, lowered as Python's str.lower */
+	char *tags;        /* JSON [[key, pos, value], ...] for learnware_tags, or NULL when none */
+	size_t ntags;
+} lw__semfields;
+
+/*
+ * Extract the searchable fields of a learnware's semantic specification.
+ * Never refuses a document: what cannot be read contributes nothing (a key
+ * whose entry is unreadable is kept as present with no values).
+ */
+int lw__semfields_extract(lw__semfields *out, const char *semantic_json);
+void lw__semfields_dispose(lw__semfields *f);
+
+/*
+ * Bring a learnware's searchable fields (name_lc, desc_lc, its rows of
+ * learnware_tags and, through them, the full-text index) in line with
+ * semantic_json.  Runs inside the caller's write transaction.
+ */
+int lw__semsearch_index(lw_store *st, const char *id, const char *semantic_json);
+
+/* The migration to schema 2: fill the fields of every existing learnware. */
+int lw__semsearch_backfill(lw_store *st);
+
+/* Byte offsets of the code points of UTF-8 s, then strlen(s): *n + 1 entries (free it). */
+size_t *lw__cp_offsets(size_t *n, const char *s);
 
 /* Checks shared by the record modules. */
 int lw__store_check_id(const char *id);

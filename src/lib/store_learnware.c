@@ -257,7 +257,8 @@ static int insert_record(char id[16], lw_store *st, const lw_learnware_new *in, 
 					  LW__TEXT(path), LW__TEXT(sha),
 					  LW__INT(in->enqueue ? LW_STATUS_QUEUED : LW_STATUS_WAITING), LW__INT(now) },
 			     7);
-	if (err < 0 || (err = put_specs(st, id, in)) < 0)
+	if (err < 0 || (err = lw__semsearch_index(st, id, in->semantic_json)) < 0 ||
+	    (err = put_specs(st, id, in)) < 0)
 		return err;
 	return in->enqueue ? insert_job(&job, st, id, now) : 0;
 }
@@ -323,6 +324,7 @@ static int changed_one(int err, int64_t changes, const char *id)
 	return err;
 }
 
+/* The document and what search keeps of it change in one transaction. */
 int lw_store_update_semantic(lw_store *st, const char *id, const char *semantic_json)
 {
 	int64_t n = 0;
@@ -330,11 +332,16 @@ int lw_store_update_semantic(lw_store *st, const char *id, const char *semantic_
 
 	LW_ASSERT_ARG(st);
 	if ((err = lw__store_check_id(id)) < 0 ||
-	    (err = lw__store_check_json(semantic_json, "the semantic specification", true)) < 0)
+	    (err = lw__store_check_json(semantic_json, "the semantic specification", true)) < 0 ||
+	    (err = lw__store_begin(st)) < 0)
 		return err;
 	err = lw__store_exec(&n, st, "UPDATE learnwares SET semantic = $2, updated = $3 WHERE id = $1",
 			     (lw__val[]){ LW__TEXT(id), LW__TEXT(semantic_json), LW__INT(lw__store_now()) }, 3);
-	return changed_one(err, n, id);
+	if ((err = changed_one(err, n, id)) < 0 || (err = lw__semsearch_index(st, id, semantic_json)) < 0) {
+		lw__store_rollback(st);
+		return err;
+	}
+	return lw__store_commit(st);
 }
 
 int lw_store_set_status(lw_store *st, const char *id, int status, int usability)
@@ -435,6 +442,7 @@ static int swap_record(lw_store *st, const char *id, const lw_learnware_new *in,
 					       LW__INT(in->enqueue ? LW_STATUS_QUEUED : LW_STATUS_WAITING),
 					       LW__TEXT(in->semantic_json), LW__INT(now) },
 				  6)) < 0 ||
+	    (in->semantic_json && (err = lw__semsearch_index(st, id, in->semantic_json)) < 0) ||
 	    (err = lw__store_exec(NULL, st, "DELETE FROM specs WHERE learnware_id = $1",
 				  (lw__val[]){ LW__TEXT(id) }, 1)) < 0 ||
 	    (err = put_specs(st, id, in)) < 0)

@@ -6,6 +6,7 @@
  */
 #include "store.h"
 
+#include <jansson.h>
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <string.h>
@@ -83,8 +84,112 @@ static const char *const migrations[] = {
 	" log TEXT);"
 	"CREATE INDEX jobs_state ON jobs (state, id);"
 	"CREATE INDEX jobs_learnware ON jobs (learnware_id, id);",
+	/*
+	 * 2: semantic search (docs/store.md).  Name and Description lowered, the
+	 * Class and Tag values per key, and a full-text index: a tsvector whose
+	 * lexemes are the two texts' trigrams (code point triples, taken as they
+	 * are), indexed with GIN.  The library computes the trigrams and writes
+	 * the vector in the same UPDATE as the texts (a generated column would
+	 * need them in SQL, where substr makes them quadratic in the length).
+	 * A text that contains a string contains all of its trigrams, so the
+	 * conjunction of a string's trigrams finds a superset of the rows that
+	 * contain it.  Texts longer than 20,000 code points get a NULL vector
+	 * (a tsvector holds at most 1 MB); the partial index lists those rows,
+	 * and searches take them as candidates.  The C upgrade that follows
+	 * fills the columns of existing rows.
+	 */
+	"ALTER TABLE learnwares ADD COLUMN name_lc TEXT NOT NULL DEFAULT '',"
+	" ADD COLUMN desc_lc TEXT NOT NULL DEFAULT '', ADD COLUMN search_tsv tsvector;"
+	"CREATE INDEX learnwares_usability ON learnwares (usability, id);"
+	"CREATE TABLE learnware_tags ("
+	" learnware_id TEXT NOT NULL REFERENCES learnwares (id) ON DELETE CASCADE,"
+	" key TEXT NOT NULL,"
+	" pos INTEGER NOT NULL," /* -1: the key is there with no values */
+	" value TEXT NOT NULL,"
+	" PRIMARY KEY (learnware_id, key, pos));"
+	"CREATE INDEX learnware_tags_value ON learnware_tags (key, value, learnware_id);"
+	/* A JSON array of lexemes, used as they are (array_to_tsvector drops repeats); NULL stays NULL. */
+	"CREATE FUNCTION lw_lexemes(j json) RETURNS tsvector"
+	" LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS"
+	" $$SELECT array_to_tsvector(ARRAY(SELECT json_array_elements_text(j)))$$;"
+	"CREATE INDEX learnwares_search ON learnwares USING gin (search_tsv);"
+	"CREATE INDEX learnwares_search_unindexed ON learnwares (id) WHERE search_tsv IS NULL;",
 	NULL,
 };
+
+#define TRIGRAM_TEXT_MAX 20000 /* code points; longer texts get no vector */
+
+/* The tsquery 'abc' & 'bcd' & ...: every trigram of the text, quotes doubled, backslashes escaped. */
+static int pg_fts_query(char **out, const char *lowered)
+{
+	size_t n, len = strlen(lowered), k = 0, *at = lw__cp_offsets(&n, lowered);
+	/* Each byte is in at most three trigrams, doubled at worst; each trigram adds 5 bytes. */
+	char *q = lw__mallocarray(len * 11 + 16, 1);
+
+	*out = NULL;
+	if (!at || !q) {
+		free(at);
+		free(q);
+		return LW_ENOMEM;
+	}
+	for (size_t i = 0; i + 3 <= n; i++) {
+		if (k) {
+			memcpy(q + k, " & ", 3);
+			k += 3;
+		}
+		q[k++] = '\'';
+		for (size_t b = at[i]; b < at[i + 3]; b++) {
+			if (lowered[b] == '\'' || lowered[b] == '\\')
+				q[k++] = lowered[b];
+			q[k++] = lowered[b];
+		}
+		q[k++] = '\'';
+	}
+	q[k] = '\0';
+	free(at);
+	*out = q;
+	return 0;
+}
+
+/* Append the trigrams of text to a JSON array; 1 when the text is too long to index. */
+static int add_trigrams(json_t *a, const char *text)
+{
+	size_t n, *at = lw__cp_offsets(&n, text);
+	int err = at ? 0 : LW_ENOMEM;
+
+	if (err == 0 && n > TRIGRAM_TEXT_MAX)
+		err = 1;
+	for (size_t i = 0; i + 3 <= n && err == 0; i++) {
+		json_t *g = json_stringn(text + at[i], at[i + 3] - at[i]);
+
+		if (!g || json_array_append_new(a, g) != 0) {
+			lw_error_set(LW_ERRCLASS_NOMEMORY, "out of memory");
+			err = LW_ENOMEM;
+		}
+	}
+	free(at);
+	return err;
+}
+
+/*
+ * A learnware's lexemes, a JSON array of its texts' trigrams (repeats and
+ * all: array_to_tsvector drops them), or NULL when a text is too long.
+ */
+static int pg_fts_doc(char **out, const char *name_lc, const char *desc_lc)
+{
+	json_t *a = json_array();
+	int err = a ? 0 : LW_ENOMEM;
+
+	*out = NULL;
+	if (err == 0 && (err = add_trigrams(a, name_lc)) == 0)
+		err = add_trigrams(a, desc_lc);
+	if (err == 0 && !(*out = json_dumps(a, JSON_COMPACT)))
+		err = LW_ENOMEM;
+	json_decref(a);
+	if (err == LW_ENOMEM)
+		lw_error_set(LW_ERRCLASS_NOMEMORY, "out of memory");
+	return err < 0 ? err : 0;
+}
 
 /* libpq prints NOTICEs (CREATE ... IF NOT EXISTS) on stderr by default. */
 static void quiet(void *arg, const char *message)
@@ -129,8 +234,13 @@ static int configure(lw_store *st)
 	PQsetNoticeProcessor(st->conn, quiet, NULL);
 	/* Row and advisory locks wait as long as SQLite's busy timeout would. */
 	snprintf(ms, sizeof(ms), "%d", st->busy_ms);
-	return pg_query(st, "SELECT set_config('lock_timeout', $1, false)", (lw__val[]){ LW__TEXT(ms) }, 1, NULL,
-			NULL, NULL);
+	/*
+	 * No JIT: every statement here is short, and the JSON row functions'
+	 * default estimate (100 rows) makes a search look costly enough to be
+	 * compiled, which took 250 ms per statement against 5 ms of work.
+	 */
+	return pg_query(st, "SELECT set_config('lock_timeout', $1, false), set_config('jit', 'off', false)",
+			(lw__val[]){ LW__TEXT(ms) }, 1, NULL, NULL, NULL);
 }
 
 /* A connection lost between transactions (a server restart) is opened again. */
@@ -263,4 +373,10 @@ const lw__store_ops lw__store_pg = {
 		 " AND state = 0" /* never a job another claimer just took */
 		 " RETURNING id, learnware_id, state, worker, attempts, created, started, heartbeat,"
 		 " finished, log",
+	.json_rows = "SELECT e ->> 0 AS c0, (e ->> 1)::integer AS c1, e ->> 2 AS c2"
+		     " FROM json_array_elements(CAST($? AS json)) AS e",
+	.text_match = " AND (l.search_tsv @@ CAST($? AS tsquery) OR l.search_tsv IS NULL)",
+	.fts_query = pg_fts_query,
+	.index_set = ", search_tsv = lw_lexemes(CAST($? AS json))",
+	.fts_doc = pg_fts_doc,
 };

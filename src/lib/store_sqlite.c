@@ -90,8 +90,81 @@ static const char *const migrations[] = {
 	" log TEXT);"
 	"CREATE INDEX jobs_state ON jobs (state, id);"
 	"CREATE INDEX jobs_learnware ON jobs (learnware_id, id);",
+	/*
+	 * 2: semantic search (docs/store.md).  Name and Description lowered, the
+	 * Class and Tag values per key, and a trigram full-text index over the
+	 * two texts.  The index is contentless (the text lives in learnwares)
+	 * and keyed by the learnware's number, which VACUUM never renumbers;
+	 * triggers keep it in the writing statement's transaction.  The C
+	 * upgrade that follows fills the columns of existing rows, and the
+	 * update trigger carries them into the index.
+	 */
+	"ALTER TABLE learnwares ADD COLUMN name_lc TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE learnwares ADD COLUMN desc_lc TEXT NOT NULL DEFAULT '';"
+	"CREATE INDEX learnwares_usability ON learnwares (usability, id);"
+	"CREATE TABLE learnware_tags ("
+	" learnware_id TEXT NOT NULL REFERENCES learnwares (id) ON DELETE CASCADE,"
+	" key TEXT NOT NULL,"
+	" pos INTEGER NOT NULL," /* -1: the key is there with no values */
+	" value TEXT NOT NULL,"
+	" PRIMARY KEY (learnware_id, key, pos));"
+	"CREATE INDEX learnware_tags_value ON learnware_tags (key, value, learnware_id);"
+	"CREATE VIRTUAL TABLE learnware_fts USING fts5 (name, description, content = '', detail = none,"
+	" tokenize = 'trigram case_sensitive 1');"
+	"INSERT INTO learnware_fts (rowid, name, description)"
+	" SELECT CAST(id AS INTEGER), name_lc, desc_lc FROM learnwares;"
+	"CREATE TRIGGER learnwares_fts_insert AFTER INSERT ON learnwares BEGIN"
+	" INSERT INTO learnware_fts (rowid, name, description)"
+	" VALUES (CAST(NEW.id AS INTEGER), NEW.name_lc, NEW.desc_lc); END;"
+	"CREATE TRIGGER learnwares_fts_delete AFTER DELETE ON learnwares BEGIN"
+	" INSERT INTO learnware_fts (learnware_fts, rowid, name, description)"
+	" VALUES ('delete', CAST(OLD.id AS INTEGER), OLD.name_lc, OLD.desc_lc); END;"
+	"CREATE TRIGGER learnwares_fts_update AFTER UPDATE OF name_lc, desc_lc ON learnwares BEGIN"
+	" INSERT INTO learnware_fts (learnware_fts, rowid, name, description)"
+	" VALUES ('delete', CAST(OLD.id AS INTEGER), OLD.name_lc, OLD.desc_lc);"
+	" INSERT INTO learnware_fts (rowid, name, description)"
+	" VALUES (CAST(NEW.id AS INTEGER), NEW.name_lc, NEW.desc_lc); END;",
 	NULL,
 };
+
+/*
+ * The index holds trigrams without positions (detail = none), so a text
+ * becomes the conjunction of its trigrams, each a quoted string: rows with
+ * all of them, a superset of those containing the text, which the caller
+ * confirms.
+ */
+static int sq_fts_query(char **out, const char *lowered)
+{
+	size_t len = strlen(lowered), n = 0, k = 0;
+	size_t *start = lw__cp_offsets(&n, lowered);
+	/* Each byte is in at most three trigrams, doubled if a quote; each trigram adds 3 bytes. */
+	char *q = lw__mallocarray(len * 9 + 16, 1);
+	int err = 0;
+
+	*out = NULL;
+	if (!start || !q) {
+		err = LW_ENOMEM;
+		goto done;
+	}
+	for (size_t i = 0; i + 3 <= n; i++) {
+		if (k)
+			q[k++] = ' ';
+		q[k++] = '"';
+		for (size_t b = start[i]; b < start[i + 3]; b++) {
+			if (lowered[b] == '"')
+				q[k++] = '"';
+			q[k++] = lowered[b];
+		}
+		q[k++] = '"';
+	}
+	q[k] = '\0';
+	*out = q;
+	q = NULL;
+done:
+	free(start);
+	free(q);
+	return err;
+}
 
 /* FNV-1a: statement texts are looked up by content, so assembled SQL is cached too. */
 static uint64_t hash_sql(const char *s)
@@ -296,4 +369,11 @@ const lw__store_ops lw__store_sqlite = {
 		 " AND state = 0" /* never a job another claimer just took */
 		 " RETURNING id, learnware_id, state, worker, attempts, created, started, heartbeat,"
 		 " finished, log",
+	.json_rows = "SELECT json_extract(value, '$[0]') AS c0, json_extract(value, '$[1]') AS c1,"
+		     " json_extract(value, '$[2]') AS c2 FROM json_each($?)",
+	/* Learnware ids are the number printed as "%08" PRId64. */
+	.text_match = " AND l.id IN (SELECT printf('%08d', rowid) FROM learnware_fts WHERE learnware_fts MATCH $?)",
+	.fts_query = sq_fts_query,
+	.index_set = NULL, /* triggers follow name_lc and desc_lc */
+	.fts_doc = NULL,
 };

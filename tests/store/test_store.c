@@ -10,6 +10,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <jansson.h>
 #include <libpq-fe.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -236,11 +237,140 @@ static bool file_exists(const char *root, const char *rel)
 	return yes;
 }
 
+/* The first n code points of s (caller frees). */
+static char *utf8_prefix(const char *s, size_t n)
+{
+	size_t at = 0, seen = 0;
+
+	for (; s[at]; at++)
+		if (((unsigned char)s[at] & 0xc0) != 0x80 && seen++ == n)
+			break;
+	return strndup(s, at);
+}
+
+static size_t utf8_count(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+typedef struct {
+	char *name, *desc;
+} texts;
+
+static int take_texts(const lw__row *row, void *payload)
+{
+	texts *t = payload;
+
+	return lw__row_dup(&t->name, row, 0) || lw__row_dup(&t->desc, row, 1) ? LW_ENOMEM : 0;
+}
+
+/* Does the full-text index propose learnware id for text? */
+static bool index_proposes(lw_store *st, const char *id, const char *text)
+{
+	lw__sqlbuf b = { .len = 0 };
+	char *param = NULL;
+	int64_t n = 0;
+
+	assert_ok(st->ops->fts_query(&param, text));
+	lw__sql_param(&b, "SELECT count(*) FROM learnwares l WHERE l.id = $?", LW__TEXT(id));
+	lw__sql_param(&b, st->ops->text_match, LW__TEXT(param));
+	assert_ok(lw__store_int(&n, st, b.sql, b.p, b.np));
+	free(param);
+	return n == 1;
+}
+
+/*
+ * What semantic search keeps of a learnware must follow its semantic
+ * specification: name_lc, desc_lc and its learnware_tags rows are what
+ * extraction makes of the document, and the full-text index proposes it
+ * for (the start of) its own name and description.
+ */
+static char *index_problem(lw_store *st, const lw_learnware_record *r)
+{
+	lw__semfields f;
+	texts t = { NULL, NULL };
+	json_t *rows = NULL, *row;
+	char *problem = NULL;
+	int64_t n = -1;
+	size_t i;
+
+	assert_ok(lw__semfields_extract(&f, r->semantic_json));
+	assert_ok(lw__store_query(st, "SELECT name_lc, desc_lc FROM learnwares WHERE id = $1",
+				  (lw__val[]){ LW__TEXT(r->id) }, 1, take_texts, &t));
+	assert_ok(lw__store_int(&n, st, "SELECT count(*) FROM learnware_tags WHERE learnware_id = $1",
+				(lw__val[]){ LW__TEXT(r->id) }, 1));
+	if (!t.name || strcmp(t.name, f.name) || strcmp(t.desc, f.desc))
+		problem = xasprintf("learnware %s: indexed as '%s' / '%s', its specification says '%s' / '%s'", r->id,
+				    t.name ? t.name : "(none)", t.desc ? t.desc : "(none)", f.name, f.desc);
+	else if ((size_t)n != f.ntags)
+		problem = xasprintf("learnware %s: %lld tag rows, its specification has %zu", r->id, (long long)n, f.ntags);
+	if (!problem && f.tags) {
+		assert_non_null(rows = json_loads(f.tags, 0, NULL));
+		json_array_foreach(rows, i, row) {
+			if (problem)
+				break;
+			assert_ok(lw__store_int(&n, st,
+						"SELECT count(*) FROM learnware_tags WHERE learnware_id = $1 AND key = $2"
+						" AND pos = $3 AND value = $4",
+						(lw__val[]){ LW__TEXT(r->id), LW__TEXT(json_string_value(json_array_get(row, 0))),
+							     LW__INT(json_integer_value(json_array_get(row, 1))),
+							     LW__TEXT(json_string_value(json_array_get(row, 2))) },
+						4));
+			if (n != 1)
+				problem = xasprintf("learnware %s: tag row %s/%lld lost", r->id,
+						    json_string_value(json_array_get(row, 0)),
+						    (long long)json_integer_value(json_array_get(row, 1)));
+		}
+		json_decref(rows);
+	}
+	/* PostgreSQL: a vector unless a text is too long for one (then every search takes the row). */
+	if (!problem && pg_admin) {
+		bool too_long = utf8_count(f.name) > 20000 || utf8_count(f.desc) > 20000;
+
+		assert_ok(lw__store_int(&n, st, "SELECT count(*) FROM learnwares WHERE id = $1 AND search_tsv IS NULL",
+					(lw__val[]){ LW__TEXT(r->id) }, 1));
+		if (n != too_long)
+			problem = xasprintf("learnware %s: %s full-text vector", r->id, n ? "no" : "an unexpected");
+	}
+	for (int which = 0; which < 2 && !problem; which++) {
+		const char *text = which ? f.desc : f.name;
+		char *start = utf8_prefix(text, 12);
+
+		if (utf8_count(start) >= LW__FTS_MIN && !index_proposes(st, r->id, start))
+			problem = xasprintf("learnware %s: the full-text index misses it for '%s'", r->id, start);
+		free(start);
+	}
+	free(t.name);
+	free(t.desc);
+	lw__semfields_dispose(&f);
+	return problem;
+}
+
+/* Whole-index checks: SQLite's FTS5 structure, and one entry per learnware. */
+static char *fts_problem(lw_store *st, size_t rows)
+{
+	int64_t n = -1;
+
+	if (pg_admin)
+		return NULL; /* index_problem checks each row's vector */
+	if (st->ops->script(st, "INSERT INTO learnware_fts (learnware_fts) VALUES ('integrity-check')") != 0)
+		return xasprintf("FTS5 integrity-check: %s", lw_error_last()->message);
+	assert_ok(lw__store_int(&n, st, "SELECT count(*) FROM learnware_fts", NULL, 0));
+	if ((size_t)n != rows)
+		return xasprintf("the full-text index has %lld entries for %zu learnwares", (long long)n, rows);
+	return NULL;
+}
+
 /*
  * The invariants a store must keep whatever happened to the processes
  * using it, checked right after an open (which sweeps): every row has its
  * file with the recorded hash, every file has its row, nothing lingers in
- * files/tmp.  Returns a message, or NULL when all hold.
+ * files/tmp, and what semantic search keeps follows every row's semantic
+ * specification.  Returns a message, or NULL when all hold.
  */
 static char *consistency(lw_store *st, const char *root, size_t *rows)
 {
@@ -262,9 +392,13 @@ static char *consistency(lw_store *st, const char *root, size_t *rows)
 			problem = xasprintf("learnware %s: file hash %s, row says %s", r->id, sha, r->content_sha256);
 		else if (!r->semantic_json || r->status < 0 || r->status > 4)
 			problem = xasprintf("learnware %s: partial row", r->id);
+		else
+			problem = index_problem(st, r);
 		free(path);
 		free(sha);
 	}
+	if (!problem)
+		problem = fts_problem(st, l.count);
 	if (!problem && count_dir(tmp) != 0)
 		problem = xasprintf("%zu entries left in files/tmp", count_dir(tmp));
 	d = opendir(lwd);
@@ -296,6 +430,23 @@ static void assert_consistent(lw_store *st, const env *e, size_t expect_rows)
 		fail_msg("inconsistent store: %s", problem);
 	if (expect_rows != SIZE_MAX)
 		assert_int_equal(rows, expect_rows);
+}
+
+/* The search index alone (for rows whose files this test did not make). */
+static void assert_index_consistent(lw_store *st, size_t expect_rows)
+{
+	lw_learnware_list l;
+	char *problem = NULL;
+
+	assert_ok(lw_store_list(&l, st, NULL));
+	assert_int_equal(l.count, expect_rows);
+	for (size_t i = 0; i < l.count && !problem; i++)
+		problem = index_problem(st, &l.items[i]);
+	if (!problem)
+		problem = fts_problem(st, l.count);
+	lw_learnware_list_dispose(&l);
+	if (problem)
+		fail_msg("inconsistent search index: %s", problem);
 }
 
 /* --- opening and migrations --------------------------------------------------------- */
@@ -345,7 +496,7 @@ static void test_store_open__damaged_sqlite_file_is_refused(void **state)
 	env *e = *state;
 	lw_store_options o = LW_STORE_OPTIONS_INIT;
 	char *root = xasprintf("%s/damaged", e->dir), *db = xasprintf("%s/dock.db", root);
-	char junk[2000];
+	char junk[3996]; /* page 1 after the file header: the schema b-tree root */
 	lw_store *st = NULL;
 	FILE *f;
 
@@ -356,7 +507,7 @@ static void test_store_open__damaged_sqlite_file_is_refused(void **state)
 	st = NULL;
 	memset(junk, 0xa5, sizeof(junk));
 	assert_non_null(f = fopen(db, "r+b"));
-	assert_int_equal(fseek(f, 200, SEEK_SET), 0);
+	assert_int_equal(fseek(f, 100, SEEK_SET), 0);
 	assert_int_equal(fwrite(junk, 1, sizeof(junk), f), sizeof(junk));
 	fclose(f);
 	assert_int_equal(lw_store_open(&st, root, &o), LW_EINVALID);
@@ -1251,6 +1402,529 @@ static void test_store_add__concurrent_processes_get_distinct_ids(void **state)
 	lw_store_free(st);
 }
 
+/* --- semantic search ------------------------------------------------------------------------ */
+
+/* A learnware with this semantic specification, usable unless told otherwise; its id in id. */
+static void add_sem(char id[16], lw_store *st, const env *e, uint64_t seed, const char *owner, const char *semantic,
+		    bool usable)
+{
+	lw_learnware_new in = LW_LEARNWARE_NEW_INIT;
+	char *zip = make_zip(e, seed, 1000 + seed % 3000, NULL);
+	lw_learnware_record r;
+
+	in.owner = owner;
+	in.semantic_json = semantic;
+	in.zip_path = zip;
+	assert_ok(lw_store_add(&r, st, &in));
+	if (usable)
+		assert_ok(lw_store_set_status(st, r.id, LW_STATUS_SUCCESS, LW_USABILITY_USABLE));
+	if (id)
+		scopy(id, 16, r.id);
+	lw_learnware_record_dispose(&r);
+	unlink(zip);
+	free(zip);
+}
+
+/* A specification with a name, a description and more keys ("" for none). */
+static char *sem(const char *name, const char *desc, const char *more)
+{
+	return xasprintf("{\"Name\": {\"Type\": \"String\", \"Values\": \"%s\"},"
+			 " \"Description\": {\"Type\": \"String\", \"Values\": \"%s\"}%s%s}",
+			 name, desc, *more ? ", " : "", more);
+}
+
+/* The ids a search finds, space-separated, with its scores' and stage's checks left to the caller. */
+static char *found_with(lw_semantic_hits *h, lw_store *st, const char *user, const lw_semantic_search_options *o)
+{
+	char *s = calloc(1, 1);
+	int err = lw_store_semantic_search(h, st, user, o);
+
+	if (err != 0)
+		fail_msg("search %s: %d %s", user, err, lw_error_last()->message);
+	for (size_t i = 0; i < h->count; i++) {
+		char *t = xasprintf("%s%s%s", s, i ? " " : "", h->ids[i]);
+
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
+#define assert_found(st, user, o, expect)                                                        \
+	do {                                                                                     \
+		lw_semantic_hits h_;                                                             \
+		char *got_ = found_with(&h_, (st), (user), (o));                                 \
+		if (strcmp(got_, (expect)))                                                      \
+			fail_msg("search %s found '%s', expected '%s'", (user), got_, (expect)); \
+		free(got_);                                                                      \
+		lw_semantic_hits_dispose(&h_);                                                   \
+	} while (0)
+
+/* A user specification: the keys given, as JSON members. */
+#define USER(members) "{" members "}"
+#define NAME(text) "\"Name\": {\"Type\": \"String\", \"Values\": \"" text "\"}"
+
+/*
+ * The reference's own test (test_hetero_workflow.py, test_search_semantics):
+ * five learnwares named learnware_0..4, described test_learnware_number_0..4;
+ * the exact name finds one, the misspelt "laernwaer" all five by fuzzy match.
+ */
+static void test_store_semsearch__reference_name_search(void **state)
+{
+	static const char tags[] = "\"Data\": {\"Type\": \"Class\", \"Values\": [\"Table\"]},"
+				   " \"Task\": {\"Type\": \"Class\", \"Values\": [\"Regression\"]},"
+				   " \"Library\": {\"Type\": \"Class\", \"Values\": [\"Scikit-learn\"]},"
+				   " \"License\": {\"Type\": \"Class\", \"Values\": [\"MIT\"]},"
+				   " \"Scenario\": {\"Type\": \"Tag\", \"Values\": [\"Education\"]}";
+	env *e = *state;
+	lw_store *st = open_ok(e);
+	lw_semantic_hits h;
+	char ids[5][16], *user, *got;
+
+	for (int i = 0; i < 5; i++) {
+		char name[32], desc[64], *s;
+
+		snprintf(name, sizeof(name), "learnware_%d", i);
+		snprintf(desc, sizeof(desc), "test_learnware_number_%d", i);
+		s = xasprintf("{%s, \"Name\": {\"Type\": \"String\", \"Values\": \"%s\"},"
+			      " \"Description\": {\"Type\": \"String\", \"Values\": \"%s\"},"
+			      " \"Input\": {\"Dimension\": 2, \"Description\": {\"0\": \"a\", \"1\": \"b\"}}}",
+			      tags, name, desc);
+		add_sem(ids[i], st, e, (uint64_t)i + 1, NULL, s, true);
+		free(s);
+	}
+	user = xasprintf("{%s, " NAME("learnware_4") ", \"Description\": {\"Type\": \"String\", \"Values\": \"\"}}",
+			 tags);
+	got = found_with(&h, st, user, NULL);
+	assert_string_equal(got, ids[4]);
+	assert_int_equal(h.fuzzy, 0);
+	assert_true(h.scores[0] == 1.0);
+	lw_semantic_hits_dispose(&h);
+	free(got);
+	free(user);
+
+	user = xasprintf("{%s, " NAME("laernwaer") "}", tags);
+	got = found_with(&h, st, user, NULL);
+	assert_int_equal(h.count, 5);
+	assert_int_equal(h.fuzzy, 1);
+	for (int i = 0; i < 5; i++) {
+		/* max(partial_ratio to "learnware_i" (82.35...), to "test_learnware_number_i" (77.77...)); ties in id order */
+		assert_string_equal(h.ids[i], ids[i]);
+		assert_true(h.scores[i] == 82.35294117647058 / 100.0);
+	}
+	lw_semantic_hits_dispose(&h);
+	free(got);
+	free(user);
+
+	/* A Task none of them has: nothing. */
+	assert_found(st, USER("\"Task\": {\"Type\": \"Class\", \"Values\": [\"Segmentation\"]}, " NAME("learnware")),
+		     NULL, "");
+	lw_store_free(st);
+}
+
+static void test_store_semsearch__tag_filter_rules(void **state)
+{
+	env *e = *state;
+	lw_store *st = open_ok(e);
+	char id[10][16], *s, *expect;
+	static const char *const docs[] = {
+		/* 0 */ "\"Data\": {\"Type\": \"Class\", \"Values\": [\"Table\"]},"
+			" \"Scenario\": {\"Type\": \"Tag\", \"Values\": [\"Business\", \"Financial\"]}",
+		/* 1 */ "\"Data\": {\"Type\": \"Class\", \"Values\": [\"Image\"]},"
+			" \"Scenario\": {\"Type\": \"Tag\", \"Values\": [\"Health\"]}",
+		/* 2: the first value decides a Class */
+		"\"Data\": {\"Type\": \"Class\", \"Values\": [\"Text\", \"Table\"]}",
+		/* 3: no Data, no Scenario: never filtered by them */
+		"\"Task\": {\"Type\": \"Class\", \"Values\": [\"Regression\"]}",
+		/* 4, 5, 6: Data there but empty (a list, a string, no Values at all) */
+		"\"Data\": {\"Type\": \"Class\", \"Values\": []}",
+		"\"Data\": {\"Type\": \"Class\", \"Values\": \"\"}",
+		"\"Data\": {\"Type\": \"Class\"}",
+		/* 7: a string where the list belongs is one value */
+		"\"Data\": {\"Type\": \"Class\", \"Values\": \"Table\"},"
+		" \"Scenario\": {\"Type\": \"Tag\", \"Values\": \"Nature\"}",
+		/* 8: unreadable as a specification: its Data counts as empty */
+		"\"Data\": 5",
+		/* 9: the learnware's own Type does not matter, the user's does */
+		"\"Data\": {\"Type\": \"Tag\", \"Values\": [\"Table\", \"Image\"]}",
+	};
+
+	for (int i = 0; i < 10; i++) {
+		s = sem("n", "d", docs[i]);
+		add_sem(id[i], st, e, (uint64_t)i + 1, NULL, s, true);
+		free(s);
+	}
+	/* Class: the learnware's first value in the user's list; a learnware without the key passes. */
+	expect = xasprintf("%s %s %s %s %s", id[0], id[1], id[3], id[7], id[9]);
+	assert_found(st, USER("\"Data\": {\"Type\": \"Class\", \"Values\": [\"Table\", \"Image\"]}"), NULL, expect);
+	free(expect);
+	/* 9's first value is Table: asked for Image, it passes as a Tag, not as a Class. */
+	expect = xasprintf("%s %s", id[1], id[3]);
+	assert_found(st, USER("\"Data\": {\"Type\": \"Class\", \"Values\": [\"Image\"]}"), NULL, expect);
+	free(expect);
+	expect = xasprintf("%s %s %s", id[1], id[3], id[9]);
+	assert_found(st, USER("\"Data\": {\"Type\": \"Tag\", \"Values\": [\"Image\"]}"), NULL, expect);
+	free(expect);
+	/* Tag: the lists share a value. */
+	expect = xasprintf("%s %s %s %s %s %s %s %s", id[0], id[2], id[3], id[4], id[5], id[6], id[8], id[9]);
+	assert_found(st, USER("\"Scenario\": {\"Type\": \"Tag\", \"Values\": [\"Financial\", \"Agriculture\"]}"), NULL,
+		     expect);
+	free(expect);
+	/* Any other Type only needs a non-empty value (as would a key without a Type). */
+	expect = xasprintf("%s %s %s %s %s %s", id[0], id[1], id[2], id[3], id[7], id[9]);
+	assert_found(st, USER("\"Data\": {\"Type\": \"String\", \"Values\": \"whatever\"}"), NULL, expect);
+	assert_found(st, USER("\"Data\": {\"Values\": [\"whatever\"]}"), NULL, expect);
+	free(expect);
+	/* Keys are combined: both must pass. */
+	expect = xasprintf("%s %s %s", id[0], id[3], id[9]);
+	assert_found(st,
+		     USER("\"Data\": {\"Type\": \"Class\", \"Values\": [\"Table\"]},"
+			  " \"Scenario\": {\"Type\": \"Tag\", \"Values\": [\"Business\"]}"),
+		     NULL, expect);
+	free(expect);
+	/* Empty user Values, Input, Output and the user's Description filter nothing. */
+	expect = xasprintf("%s %s %s %s %s %s %s %s %s %s", id[0], id[1], id[2], id[3], id[4], id[5], id[6], id[7],
+			   id[8], id[9]);
+	assert_found(st,
+		     USER("\"Data\": {\"Type\": \"Class\", \"Values\": []}, \"Task\": {\"Type\": \"Class\", \"Values\": \"\"},"
+			  " \"Description\": {\"Type\": \"String\", \"Values\": \"no learnware says this\"},"
+			  " \"Input\": {\"Dimension\": 3}, " NAME("")),
+		     NULL, expect);
+	assert_found(st, "{}", NULL, expect);
+	free(expect);
+	lw_store_free(st);
+}
+
+static void test_store_semsearch__exact_name_stage(void **state)
+{
+	env *e = *state;
+	lw_store *st = open_ok(e);
+	char id[6][16], *s, *expect, *big, *user;
+	lw_semantic_hits h;
+
+	s = sem("House Prices", "Ridge regression on the Boston data", "");
+	add_sem(id[0], st, e, 1, NULL, s, true);
+	free(s);
+	s = sem("PRÉCIS İstanbul", "Ünïcödé \\\"quoted\\\" text * AND NEAR(x)", "");
+	add_sem(id[1], st, e, 2, NULL, s, true);
+	free(s);
+	s = sem("learnware_4", "test_learnware_number_4", "");
+	add_sem(id[2], st, e, 3, NULL, s, true);
+	free(s);
+	/* A description past 20,000 code points (PostgreSQL keeps no trigram vector for it). */
+	big = malloc(30001);
+	assert_non_null(big);
+	for (int i = 0; i < 30000; i++)
+		big[i] = "abcdefghij klmnop"[i % 17];
+	memcpy(big + 29000, "needle in the haystack", 22);
+	big[30000] = '\0';
+	s = sem("long one", big, "");
+	add_sem(id[3], st, e, 4, NULL, s, true);
+	free(s);
+	free(big);
+	s = sem("hidden", "not usable", "");
+	add_sem(id[4], st, e, 5, NULL, s, false);
+	free(s);
+	s = sem("", "", "");
+	add_sem(id[5], st, e, 6, NULL, s, true);
+	free(s);
+
+	/* Case-insensitive substrings of the name or the description, across word boundaries. */
+	assert_found(st, USER(NAME("house")), NULL, id[0]);
+	assert_found(st, USER(NAME("E PRI")), NULL, id[0]);
+	assert_found(st, USER(NAME("BOSTON")), NULL, id[0]);
+	assert_found(st, USER(NAME("rnware_4")), NULL, id[2]);
+	assert_found(st, USER(NAME("number_4")), NULL, id[2]);
+	assert_found(st, USER(NAME("précis")), NULL, id[1]);
+	assert_found(st, USER(NAME("ÜNÏCÖDÉ")), NULL, id[1]);
+	assert_found(st, USER(NAME("i̇stanbul")), NULL, id[1]); /* Python lowers İ to i + U+0307 */
+	/* Text the full-text syntax would read as operators is text. */
+	assert_found(st, USER(NAME("\\\"quoted\\\"")), NULL, id[1]);
+	assert_found(st, USER(NAME("* and near(x)")), NULL, id[1]);
+	assert_found(st, USER(NAME("needle in the hay")), NULL, id[3]);
+	/* One or two code points are below the index's reach: a scan finds them. */
+	assert_found(st, USER(NAME("é")), NULL, id[1]);
+	assert_found(st, USER(NAME("r_")), NULL, id[2]);
+	/* Matches come in id order, each scored 1; the fuzzy stage does not run. */
+	expect = xasprintf("%s %s", id[0], id[3]);
+	s = found_with(&h, st, USER(NAME("on")), NULL);
+	assert_string_equal(s, expect);
+	free(s);
+	assert_int_equal(h.fuzzy, 0);
+	for (size_t i = 0; i < h.count; i++)
+		assert_true(h.scores[i] == 1.0);
+	lw_semantic_hits_dispose(&h);
+	free(expect);
+	/* A name longer than the index takes (over 1000 code points) is scanned for. */
+	big = malloc(1300);
+	assert_non_null(big);
+	memset(big, 'z', 1299);
+	big[1299] = '\0';
+	user = xasprintf("{" NAME("%s") "}", big);
+	assert_found(st, user, NULL, "");
+	free(user);
+	free(big);
+	/* Only usable learnwares, unless asked. */
+	assert_found(st, USER(NAME("not usable")), NULL, "");
+	{
+		lw_semantic_search_options o = LW_SEMANTIC_SEARCH_OPTIONS_INIT;
+
+		o.usable_only = 0;
+		assert_found(st, USER(NAME("not usable")), &o, id[4]);
+	}
+	assert_consistent(st, e, 6);
+	lw_store_free(st);
+}
+
+static void test_store_semsearch__fuzzy_stage(void **state)
+{
+	env *e = *state;
+	lw_store *st = open_ok(e);
+	lw_semantic_search_options o = LW_SEMANTIC_SEARCH_OPTIONS_INIT;
+	char id[5][16], *s, *got, *expect;
+	lw_semantic_hits h;
+
+	/* Against "abcd": "abxd" scores exactly 75 (kept), "abyyd" 66.7 (dropped), "bcd" and "abc" 100 (whole). */
+	s = sem("abxd", "", "");
+	add_sem(id[0], st, e, 1, NULL, s, true);
+	free(s);
+	s = sem("abyyd", "", "");
+	add_sem(id[1], st, e, 2, NULL, s, true);
+	free(s);
+	s = sem("other", "xbcd here", ""); /* the description's score counts: "xbcd" is 75 too */
+	add_sem(id[2], st, e, 3, NULL, s, true);
+	free(s);
+	s = sem("bcd", "", ""); /* the shorter is the needle: "bcd" is all in "abcd" */
+	add_sem(id[3], st, e, 4, NULL, s, true);
+	free(s);
+	s = sem("ABC", "", "");
+	add_sem(id[4], st, e, 5, NULL, s, true);
+	free(s);
+
+	got = found_with(&h, st, USER(NAME("ABCD")), NULL);
+	expect = xasprintf("%s %s %s %s", id[3], id[4], id[0], id[2]);
+	assert_string_equal(got, expect);
+	assert_int_equal(h.fuzzy, 1);
+	assert_true(h.scores[0] == 1.0 && h.scores[1] == 1.0);
+	assert_true(h.scores[2] == 0.75 && h.scores[3] == 0.75);
+	lw_semantic_hits_dispose(&h);
+	free(got);
+	free(expect);
+
+	/* The limit caps the fuzzy results, best first. */
+	o.limit = 3;
+	expect = xasprintf("%s %s %s", id[3], id[4], id[0]);
+	assert_found(st, USER(NAME("abcd")), &o, expect);
+	free(expect);
+	/* ... but never the exact stage, as in the reference. */
+	o.limit = 1;
+	expect = xasprintf("%s %s %s %s %s", id[0], id[1], id[2], id[3], id[4]);
+	assert_found(st, USER(NAME("b")), &o, expect);
+	free(expect);
+	/* Nothing close: fuzzy, and empty. */
+	got = found_with(&h, st, USER(NAME("qqqqqqq")), NULL);
+	assert_string_equal(got, "");
+	assert_int_equal(h.fuzzy, 1);
+	lw_semantic_hits_dispose(&h);
+	free(got);
+	lw_store_free(st);
+}
+
+static void test_store_semsearch__id_owner_and_usability(void **state)
+{
+	env *e = *state;
+	lw_store *st = open_ok(e);
+	lw_semantic_search_options o = LW_SEMANTIC_SEARCH_OPTIONS_INIT;
+	char id[12][16], *s, *expect;
+
+	s = sem("m", "", "");
+	for (int i = 0; i < 12; i++)
+		add_sem(id[i], st, e, (uint64_t)i + 1, i % 2 ? "bob" : "alice", s, i != 11);
+	free(s);
+	/* learnware_id is a part of the id: "1" is in 00000001, 00000010, 00000011 and 00000012 (not usable). */
+	expect = xasprintf("%s %s %s", id[0], id[9], id[10]);
+	assert_found(st, "{\"learnware_id\": \"1\"}", NULL, expect);
+	assert_found(st, "{\"learnware_id\": {\"Values\": \"1\"}}", NULL, expect);
+	o.learnware_id = "1";
+	assert_found(st, "{}", &o, expect);
+	free(expect);
+	/* Both given: both hold. */
+	assert_found(st, "{\"learnware_id\": \"10\"}", &o, id[9]);
+	assert_found(st, "{\"learnware_id\": \"2\"}", &o, "");
+	o.learnware_id = "";
+	assert_found(st, "{\"learnware_id\": \"000000012\"}", &o, "");
+	o.learnware_id = NULL;
+	/* The owner, and the unusable learnware when asked for. */
+	o.owner = "bob";
+	o.usable_only = 0;
+	expect = xasprintf("%s %s %s %s %s %s", id[1], id[3], id[5], id[7], id[9], id[11]);
+	assert_found(st, USER(NAME("M")), &o, expect);
+	free(expect);
+	o.usable_only = 1;
+	o.owner = "carol";
+	assert_found(st, "{}", &o, "");
+	lw_store_free(st);
+}
+
+static void expect_invalid(lw_store *st, const char *user, const char *needle)
+{
+	lw_semantic_hits h = { (char(*)[16])1, (double *)1, 7, 1 };
+
+	assert_int_equal(lw_store_semantic_search(&h, st, user, NULL), LW_EINVALID);
+	assert_message(needle);
+	assert_null(h.ids);
+	assert_int_equal(h.count, 0);
+}
+
+static void test_store_semsearch__bad_user_json_is_refused_precisely(void **state)
+{
+	env *e = *state;
+	lw_store *st = open_ok(e);
+
+	expect_invalid(st, "{\"Name\": ", "user semantic specification: line 1, column");
+	expect_invalid(st, "[1, 2]", "must be a JSON object such as {\"Name\"");
+	expect_invalid(st, "{\"Name\": 1, \"Name\": 2}", "duplicate");
+	expect_invalid(st, USER("\"Name\": {\"Type\": \"String\", \"Values\": [\"a\"]}"),
+		       "Name: \"Values\" must be a string");
+	expect_invalid(st, "{\"learnware_id\": 7}", "learnware_id must be a string or {\"Values\": \"...\"}");
+	expect_invalid(st, "{\"learnware_id\": {\"Type\": \"String\"}}", "found an object without Values");
+	expect_invalid(st, "{\"Data\": 5}", "Data");
+	expect_invalid(st, "{\"Data\": {\"Type\": \"Class\", \"Values\": [\"Table\", null]}}",
+		       "\"Values\"[1] must be a string");
+	assert_int_equal(lw_store_semantic_search(NULL, st, "{}", NULL), LW_EINVALID);
+	lw_store_free(st);
+}
+
+/* Every write keeps the index in step: add, update, replace (with and without a new document), delete. */
+static void test_store_semsearch__index_follows_every_write(void **state)
+{
+	env *e = *state;
+	lw_store *st = open_ok(e);
+	lw_learnware_new in = LW_LEARNWARE_NEW_INIT;
+	lw_semantic_search_options o = LW_SEMANTIC_SEARCH_OPTIONS_INIT;
+	char id[2][16], *s, *zip;
+	const char *table = "\"Data\": {\"Type\": \"Class\", \"Values\": [\"Table\"]}";
+	const char *image = "\"Data\": {\"Type\": \"Class\", \"Values\": [\"Image\"]}";
+	const char *want_table = USER("\"Data\": {\"Type\": \"Class\", \"Values\": [\"Table\"]}");
+
+	s = sem("alpha model", "first", table);
+	add_sem(id[0], st, e, 1, NULL, s, true);
+	free(s);
+	s = sem("bravo model", "second", table);
+	add_sem(id[1], st, e, 2, NULL, s, true);
+	free(s);
+	assert_found(st, USER(NAME("alpha")), NULL, id[0]);
+	assert_consistent(st, e, 2);
+
+	s = sem("gamma model", "renamed", image);
+	assert_ok(lw_store_update_semantic(st, id[0], s));
+	free(s);
+	assert_found(st, USER(NAME("alpha")), NULL, ""); /* fuzzy finds nothing near it either */
+	assert_found(st, USER(NAME("gamma")), NULL, id[0]);
+	assert_found(st, want_table, NULL, id[1]);
+	assert_consistent(st, e, 2);
+	/* A failed update changes nothing. */
+	assert_int_equal(lw_store_update_semantic(st, "00000099", "{}"), LW_ENOTFOUND);
+	assert_int_equal(lw_store_update_semantic(st, id[0], "[]"), LW_EINVALID);
+	assert_found(st, USER(NAME("gamma")), NULL, id[0]);
+
+	/* A new zip keeps the document unless it brings one; the learnware is unusable until checked. */
+	zip = make_zip(e, 77, 2000, NULL);
+	in.zip_path = zip;
+	assert_ok(lw_store_replace_zip(NULL, st, id[1], &in));
+	assert_ok(lw_store_set_status(st, id[1], LW_STATUS_SUCCESS, LW_USABILITY_USABLE));
+	assert_found(st, USER(NAME("bravo")), NULL, id[1]);
+	free(zip);
+	zip = make_zip(e, 78, 2000, NULL);
+	s = sem("delta model", "replaced", image);
+	in.zip_path = zip;
+	in.semantic_json = s;
+	assert_ok(lw_store_replace_zip(NULL, st, id[1], &in));
+	assert_ok(lw_store_set_status(st, id[1], LW_STATUS_SUCCESS, LW_USABILITY_USABLE));
+	free(s);
+	free(zip);
+	assert_found(st, USER(NAME("bravo")), NULL, "");
+	assert_found(st, USER(NAME("delta")), NULL, id[1]);
+	assert_found(st, want_table, NULL, "");
+	assert_consistent(st, e, 2);
+
+	assert_ok(lw_store_delete(st, id[1]));
+	o.learnware_id = id[1];
+	o.usable_only = 0;
+	assert_found(st, USER(NAME("delta")), &o, "");
+	assert_found(st, "{}", &o, "");
+	assert_found(st, USER(NAME("model")), NULL, id[0]);
+	assert_consistent(st, e, 1);
+	lw_store_free(st);
+}
+
+/* Take a database back to schema 1, as an older build left it. */
+static void downgrade_to_v1(lw_store *st)
+{
+	const char *sql = pg_admin ? "DROP INDEX learnwares_search_unindexed; DROP INDEX learnwares_search;"
+				     " ALTER TABLE learnwares DROP COLUMN search_tsv; DROP FUNCTION lw_lexemes(json);"
+				     " DROP TABLE learnware_tags; DROP INDEX learnwares_usability;"
+				     " ALTER TABLE learnwares DROP COLUMN name_lc, DROP COLUMN desc_lc;"
+				     " UPDATE schema_version SET version = 1"
+				   : "DROP TRIGGER learnwares_fts_insert; DROP TRIGGER learnwares_fts_delete;"
+				     " DROP TRIGGER learnwares_fts_update; DROP TABLE learnware_fts;"
+				     " DROP TABLE learnware_tags; DROP INDEX learnwares_usability;"
+				     " ALTER TABLE learnwares DROP COLUMN name_lc; ALTER TABLE learnwares DROP COLUMN desc_lc;"
+				     " UPDATE schema_version SET version = 1";
+
+	if (st->ops->script(st, sql) != 0)
+		fail_msg("downgrade: %s", lw_error_last()->message);
+}
+
+/* Opening a schema-1 store adds the search fields and indexes and fills them from every row. */
+static void test_store_semsearch__migration_backfills_existing_rows(void **state)
+{
+	env *e = *state;
+	lw_store *st = open_ok(e);
+	char id[3][16], *s;
+	int64_t v;
+
+	s = sem("Model A", "Even Better", "\"Data\": {\"Type\": \"Class\", \"Values\": [\"Table\"]}");
+	add_sem(id[0], st, e, 1, NULL, s, true);
+	free(s);
+	add_sem(id[1], st, e, 2, NULL, "{}", true);
+	add_sem(id[2], st, e, 3, NULL, "{\"Data\": 5, \"Name\": [1]}", true);
+	downgrade_to_v1(st);
+	/* More rows than a back-fill page, as schema 1 held them (their files do not matter here). */
+	for (int i = 4; i <= 600; i++) {
+		char rid[16], zip[64], sha[16], name[32];
+
+		snprintf(rid, sizeof(rid), "%08d", i);
+		snprintf(zip, sizeof(zip), "files/learnwares/fake%d.zip", i);
+		snprintf(sha, sizeof(sha), "fake%d", i);
+		snprintf(name, sizeof(name), "Model %03d", i);
+		s = sem(name, i % 2 ? "odd" : "even",
+			i % 3 ? "\"Data\": {\"Type\": \"Class\", \"Values\": [\"Table\"]}"
+			      : "\"Data\": {\"Type\": \"Class\", \"Values\": [\"Image\"]}");
+		assert_ok(lw__store_exec(NULL, st,
+					 "INSERT INTO learnwares (id, owner, semantic, zip_path, sha256, status, usability,"
+					 " created, updated) VALUES ($1, NULL, $2, $3, $4, 3, 1, 0, 0)",
+					 (lw__val[]){ LW__TEXT(rid), LW__TEXT(s), LW__TEXT(zip), LW__TEXT(sha) }, 4));
+		free(s);
+	}
+	lw_store_free(st);
+
+	st = open_ok(e);
+	assert_ok(lw__store_int(&v, st, "SELECT version FROM schema_version", NULL, 0));
+	assert_int_equal(v, 2);
+	assert_index_consistent(st, 600);
+	assert_found(st, USER(NAME("model 599")), NULL, "00000599");
+	assert_found(st, USER(NAME("better")), NULL, id[0]);
+	assert_found(st, USER("\"Data\": {\"Type\": \"Class\", \"Values\": [\"Image\"]}, " NAME("model 123")), NULL,
+		     "00000123");
+	/* 00000003's Data is unreadable, so empty; 6 and 9 are Image. */
+	s = xasprintf("%s %s 00000004 00000005 00000007 00000008", id[0], id[1]);
+	assert_found(st, USER("\"learnware_id\": \"0000000\", \"Data\": {\"Type\": \"Class\", \"Values\": [\"Table\"]}"),
+		     NULL, s);
+	free(s);
+	lw_store_free(st);
+}
+
 /* --- crash safety ------------------------------------------------------------------------ */
 
 static const char *kill_point;
@@ -1264,14 +1938,16 @@ static void kill_here(const char *point)
 static void fault_child(const env *e, const char *point, const char *victim, uint64_t seed)
 {
 	lw_learnware_new in = LW_LEARNWARE_NEW_INIT;
-	char *zip = make_zip(e, seed, 70000, NULL);
+	char *zip = make_zip(e, seed, 70000, NULL), *semantic;
 	lw_store *st;
 
 	if (lw_store_open(&st, e->url, &e->o) != 0)
 		_exit(3);
 	kill_point = point;
 	lw__store_fault = kill_here;
-	in.semantic_json = "{}";
+	/* A name of its own, so the search index shows whether the write happened. */
+	in.semantic_json = semantic = xasprintf("{\"Name\": {\"Type\": \"String\", \"Values\": \"written at %s\"},"
+						" \"Data\": {\"Type\": \"Class\", \"Values\": [\"Text\"]}}", point);
 	in.zip_path = zip;
 	if (!strncmp(point, "add:", 4))
 		lw_store_add(NULL, st, &in);
@@ -1334,6 +2010,27 @@ static void test_store_crash__kill_at_every_step(void **state)
 			else
 				assert_string_not_equal(after.content_sha256, victim.content_sha256);
 		}
+		/* The search index changed with the rows, or not at all. */
+		{
+			char *user = xasprintf("{\"Name\": {\"Type\": \"String\", \"Values\": \"written at %s\"}}",
+					       steps[i].point);
+			lw_semantic_search_options o = LW_SEMANTIC_SEARCH_OPTIONS_INIT;
+			lw_semantic_hits h;
+			char *got;
+
+			o.usable_only = 0;
+			got = found_with(&h, st, user, &o);
+			if ((h.fuzzy ? 0 : h.count) != (!is_delete && steps[i].done ? 1u : 0u))
+				fail_msg("%s: a search for its name found '%s' (fuzzy %d)", steps[i].point, got, h.fuzzy);
+			if (!is_delete && steps[i].done && !is_add)
+				assert_string_equal(got, victim.id);
+			lw_semantic_hits_dispose(&h);
+			free(got);
+			free(user);
+			o.learnware_id = victim.id;
+			assert_found(st, "{\"Data\": {\"Type\": \"Class\", \"Values\": [\"Image\"]}}", &o,
+				     steps[i].done && !is_add ? "" : victim.id);
+		}
 		lw_learnware_record_dispose(&after);
 		lw_learnware_record_dispose(&victim);
 		lw_store_free(st);
@@ -1358,7 +2055,7 @@ static void churn(const env *e, int fd, uint64_t seed)
 	lw_learnware_list l;
 	lw_learnware_new in = LW_LEARNWARE_NEW_INIT;
 	lw_learnware_record r;
-	char (*ids)[16] = calloc(MAXLW, 16), sha[LW_SHA256_HEX];
+	char (*ids)[16] = calloc(MAXLW, 16), sha[LW_SHA256_HEX], semantic[256];
 	size_t n = 0;
 	lw_store *st;
 	lw_rng rng;
@@ -1372,12 +2069,17 @@ static void churn(const env *e, int fd, uint64_t seed)
 		memcpy(ids[n++], l.items[i].id, 16);
 	lw_learnware_list_dispose(&l);
 	dprintf(fd, "ready\n");
-	in.semantic_json = "{}";
+	in.semantic_json = semantic;
 	for (uint64_t op = 0;; op++) {
 		uint64_t dice = lw_rng_below(&rng, 100), content = seed * 100000 + op;
 		char *zip = make_zip(e, content, (size_t)lw_rng_below(&rng, 150000), sha);
 		size_t at = n ? (size_t)lw_rng_below(&rng, n) : 0;
 
+		/* Every add and replace writes a new document, so the search index changes with each. */
+		snprintf(semantic, sizeof(semantic),
+			 "{\"Name\": {\"Type\": \"String\", \"Values\": \"Package %llu\"},"
+			 " \"Scenario\": {\"Type\": \"Tag\", \"Values\": [\"S%llu\", \"T%llu\"]}}",
+			 (unsigned long long)content, (unsigned long long)(content % 7), (unsigned long long)(content % 3));
 		in.zip_path = zip;
 		if (dice < 25 && n > 0) {
 			dprintf(fd, "d %s\n", ids[at]);
@@ -1566,6 +2268,14 @@ int main(void)
 		T(test_store_jobs__new_zip_cancels_the_running_check),
 		T(test_store_jobs__concurrent_claims_never_share_a_job),
 		T(test_store_add__concurrent_processes_get_distinct_ids),
+		T(test_store_semsearch__reference_name_search),
+		T(test_store_semsearch__tag_filter_rules),
+		T(test_store_semsearch__exact_name_stage),
+		T(test_store_semsearch__fuzzy_stage),
+		T(test_store_semsearch__id_owner_and_usability),
+		T(test_store_semsearch__bad_user_json_is_refused_precisely),
+		T(test_store_semsearch__index_follows_every_write),
+		T(test_store_semsearch__migration_backfills_existing_rows),
 		T(test_store_crash__kill_at_every_step),
 		T(test_store_crash__random_kill_9_during_writes),
 #undef T
