@@ -27,6 +27,7 @@
 #include "lw/check.h"
 #include "lw/search.h"
 #include "lw/index.h"
+#include "lw/dock.h"
 #include "lw/store.h"
 #include "lw/train.h"
 #include "lw/sandbox.h"

@@ -1,19 +1,48 @@
 #!/usr/bin/env bash
-# Set up, build, and run the dock's main job on a real data set.  Until the
-# dock itself lands, the main job is the statistical specification: fit an
-# RKME to the diamonds table (53,940 rows) and summarise it.
+# Set up, build, and run the dock's main job on real data: build learnwares
+# from the diamonds table (one XGBoost model per cut), check them into a
+# fresh dock on the embedded default (SQLite and a local folder), then
+# search it as two users would, each holding rows the learnwares never saw.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/scripts/shared.sh"
 LW_SHARED_DIR=$(lw_find_shared "$here")
 export LW_SHARED_DIR
-shared=$LW_SHARED_DIR
 
 "$here/scripts/setup.sh" "$here/build"
 lw="$here/build/learnware"
-out="$here/build/out"
-mkdir -p "$out"
+out="$here/build/main-job"
+market="$out/learnwares"
+dock="$out/dock"
+features="carat,depth,table,x,y,z"
 
-data="$shared/data/diamonds.csv"
-"$lw" spec table "$data" --drop cut,color,clarity,price -o "$out/diamonds.rkme.json"
-"$lw" spec show "$out/diamonds.rkme.json"
+echo "== building learnwares from $LW_SHARED_DIR/data/diamonds.csv"
+"$here/examples/build_diamonds.sh" "$market" >"$out.log" 2>&1 ||
+  { tail -20 "$out.log"; echo "run: building the learnwares failed; log in $out.log" >&2; exit 1; }
+ls "$market"/*.zip
+
+echo "== a fresh dock in $dock"
+rm -rf "$dock"
+"$lw" dock init "$dock"
+"$lw" dock add --dock "$dock" -q "$market"/*.zip
+"$lw" dock list --dock "$dock"
+
+# A user describes the task semantically; their rows never leave this machine:
+# only the RKME of them is given to the dock.
+cat >"$out/user_semantic.json" <<'JSON'
+{"Data": {"Type": "Class", "Values": ["Table"]},
+ "Task": {"Type": "Class", "Values": ["Regression"]},
+ "Scenario": {"Type": "Tag", "Values": ["Business"]}}
+JSON
+
+echo "== user 1 holds held-out Premium rows"
+"$lw" spec table "$market/users/premium.csv" --columns "$features" -o "$out/user1_rkme.json" -q
+"$lw" search --dock "$dock" --semantic "$out/user_semantic.json" --rkme "$out/user1_rkme.json"
+
+echo "== user 2 holds held-out rows of the Fair and Ideal cuts together"
+{ cat "$market/users/fair.csv"; tail -n +2 "$market/users/ideal.csv"; } >"$out/user2.csv"
+"$lw" spec table "$out/user2.csv" --columns "$features" -o "$out/user2_rkme.json" -q
+"$lw" search --dock "$dock" --semantic "$out/user_semantic.json" --rkme "$out/user2_rkme.json"
+
+echo "== a name search, with a typo"
+"$lw" search --dock "$dock" --name "primium"

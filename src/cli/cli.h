@@ -46,6 +46,8 @@ int cmd_unpack(int argc, char **argv);
 int cmd_semantic(int argc, char **argv);
 int cmd_model_serve(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_dock(int argc, char **argv);
+int cmd_search(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 

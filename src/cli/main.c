@@ -16,6 +16,7 @@ static const struct {
 	{ "semantic", cmd_semantic },
 	{ "model-serve", cmd_model_serve },
 	{ "check", cmd_check },
+	{ "dock", cmd_dock }, { "search", cmd_search },
 	{ "train", cmd_train }, { "predict", cmd_predict },
 };
 
@@ -30,6 +31,8 @@ static const char usage[] =
 	"  check    check a learnware zip or folder as the dock will (sandboxed)\n"
 	"  pack     pack a learnware folder into a zip (checked, reproducible)\n"
 	"  unpack   extract a learnware zip safely and show its manifest\n"
+	"  dock     keep a dock: add, list, show, update, delete, export, import\n"
+	"  search   find learnwares for a task: semantic filter, MMD ranking, mixture\n"
 	"  help     show this text\n"
 	"\n"
 	"Run 'learnware <verb> --help' for a verb's options.\n"

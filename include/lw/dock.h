@@ -1,0 +1,164 @@
+/*
+ * learnware dock - the dock: a store of checked learnwares, a sketch index
+ * over their statistical specifications, and the search that joins them.
+ *
+ * The organiser's operations (add, update, delete, export, import) go
+ * through the dock so that every change is checked, recorded as an event
+ * and reflected in the index.  The index is persisted beside the store and
+ * brought up to date when a dock opens: from the events when few changes
+ * happened since it was saved, by a rebuild otherwise (docs/dock.md).
+ * A dock handle is not thread-safe; open one per thread.
+ */
+#ifndef LW_DOCK_H
+#define LW_DOCK_H
+
+#include "common.h"
+#include "check.h"
+#include "rkme.h"
+#include "search.h"
+#include "store.h"
+
+LW_BEGIN_DECL
+
+typedef struct lw_dock lw_dock;
+
+typedef struct {
+	unsigned int version;
+	const char *files_root;      /**< files root for a postgresql:// store (NULL otherwise) */
+	lw_check_options check;      /**< how add and update check learnwares */
+	size_t exact_limit;          /**< up to this many candidates, search without the index (4096) */
+	size_t rerank;               /**< index candidates re-ranked by the exact MMD (256) */
+	int read_only;               /**< do not write the index file back */
+	lw_progress_cb progress;     /**< long steps (rebuilding the index, import) */
+	void *payload;
+} lw_dock_options;
+
+#define LW_DOCK_OPTIONS_VERSION 1
+#define LW_DOCK_OPTIONS_INIT \
+	{ LW_DOCK_OPTIONS_VERSION, NULL, LW_CHECK_OPTIONS_INIT, 4096, 256, 0, NULL, NULL }
+
+/**
+ * Create the dock at url (a directory for the embedded SQLite store, or a
+ * postgresql:// URI) when it does not exist, and open it.
+ * @return 0; the store's errors (see lw_store_open); LW_EINVALID when the
+ *         index file is corrupt is NOT an error: it is rebuilt.
+ */
+LW_EXTERN(int) lw_dock_open(lw_dock **out, const char *url, const lw_dock_options *opts);
+LW_EXTERN(void) lw_dock_free(lw_dock *d);
+
+/** The dock's store, borrowed (for listing and reading records). */
+LW_EXTERN(lw_store *) lw_dock_store(lw_dock *d);
+
+/** Number of learnwares in the search index (usable ones with a table RKME). */
+LW_EXTERN(size_t) lw_dock_indexed(const lw_dock *d);
+
+/** What an add or a new file's check concluded. */
+typedef struct {
+	lw_learnware_record record; /**< the stored learnware (empty when refused) */
+	lw_check_status status;     /**< the checker's verdict */
+	char *log;                  /**< the checker's log */
+} lw_dock_added;
+
+LW_EXTERN(void) lw_dock_added_dispose(lw_dock_added *a);
+
+/**
+ * Check the package and store it.  An invalid learnware is refused
+ * (LW_EINVALID, the reason in out->log and lw_error_last); a nonusable one
+ * is stored but never searched; a usable one is indexed.
+ *
+ * @param semantic_json  overrides the package's semantic specification (NULL: the package's)
+ * @param owner          opaque owner name, or NULL
+ * @return 0; LW_EINVALID (refused, or no semantic specification anywhere);
+ *         LW_EEXISTS (the same content is in the dock: out->record.id names it)
+ */
+LW_EXTERN(int) lw_dock_add(lw_dock_added *out, lw_dock *d, const char *zip_path,
+			   const char *semantic_json, const char *owner);
+
+/** Replace the semantic specification; the status is kept.  @return 0, LW_ENOTFOUND, LW_EINVALID. */
+LW_EXTERN(int) lw_dock_update_semantic(lw_dock *d, const char *id, const char *semantic_json);
+
+/** Replace the package: it is checked again as by lw_dock_add. */
+LW_EXTERN(int) lw_dock_update_zip(lw_dock_added *out, lw_dock *d, const char *id,
+				  const char *zip_path, const char *semantic_json);
+
+/** Delete a learnware and its files; its id is never given again.  @return 0 or LW_ENOTFOUND. */
+LW_EXTERN(int) lw_dock_delete(lw_dock *d, const char *id);
+
+/**
+ * Check again the learnwares whose check never finished (status waiting,
+ * queued, or processing after a crash).
+ * @param[out] count  how many were checked, or NULL
+ */
+LW_EXTERN(int) lw_dock_verify_pending(size_t *count, lw_dock *d);
+
+/** Rebuild the index from the store and save it. */
+LW_EXTERN(int) lw_dock_reindex(lw_dock *d);
+
+/** The latest check log of a learnware (caller frees).  @return 0 or LW_ENOTFOUND. */
+LW_EXTERN(int) lw_dock_check_log(char **out, lw_dock *d, const char *id);
+
+/* --- search ------------------------------------------------------------------ */
+
+typedef struct {
+	unsigned int version;
+	const char *semantic_json;  /**< the user's semantic specification, or NULL */
+	const lw_rkme *rkme;        /**< the user's table RKME, or NULL: semantic search only */
+	const char *id;             /**< only ids containing this, or NULL */
+	size_t max_results;         /**< single results returned (0: every one kept) */
+	lw_stat_search_options stat;
+	int exact;                  /**< 1: never use the index */
+} lw_dock_query;
+
+#define LW_DOCK_QUERY_VERSION 1
+#define LW_DOCK_QUERY_INIT \
+	{ LW_DOCK_QUERY_VERSION, NULL, NULL, NULL, 0, LW_STAT_SEARCH_OPTIONS_INIT, 0 }
+
+typedef struct {
+	char id[16];
+	char *name;   /**< the learnware's semantic Name */
+	double score; /**< the reference's score (statistical), or 1 / the fuzzy score (semantic) */
+	double mmd2;  /**< squared MMD to the user (statistical results), else NaN */
+} lw_dock_hit;
+
+typedef struct {
+	lw_dock_hit *hits;        /**< ranked results */
+	size_t count;
+	lw_dock_hit *mixture;     /**< the recommended mixture, or NULL */
+	double *weights;          /**< its weights (summing to 1) */
+	size_t mixture_count;
+	double mixture_mmd2, mixture_score;
+	size_t semantic_matches;  /**< learnwares the semantic filter let through */
+	int fuzzy;                /**< the names matched only by the fuzzy stage */
+	int statistical;          /**< hits are ranked by MMD (a user RKME was given) */
+	int used_index;           /**< candidates came from the sketch index */
+	size_t candidates;        /**< specifications compared by the exact MMD */
+} lw_dock_result;
+
+LW_EXTERN(void) lw_dock_result_dispose(lw_dock_result *r);
+
+/**
+ * Search the usable learnwares: the semantic filter, then (with a user
+ * RKME) the statistical ranking and mixture among those that pass.
+ */
+LW_EXTERN(int) lw_dock_search(lw_dock_result *out, lw_dock *d, const lw_dock_query *q);
+
+/* --- export and import ---------------------------------------------------------- */
+
+/**
+ * Write the whole dock to one zip: dock.json (every record: id, semantic
+ * specification, owner, status, verdict, times, content hash) and each
+ * learnware's package.
+ */
+LW_EXTERN(int) lw_dock_export(size_t *count, lw_dock *d, const char *zip_path);
+
+/**
+ * Add every learnware of an exported dock.  Each is checked again; one
+ * whose content is already here is skipped.
+ * @param[out] added, skipped, refused  counts, or NULL
+ */
+LW_EXTERN(int) lw_dock_import(size_t *added, size_t *skipped, size_t *refused, lw_dock *d,
+			      const char *zip_path);
+
+LW_END_DECL
+
+#endif

@@ -1,0 +1,259 @@
+/*
+ * learnware search: find learnwares for a user's task in a dock, by their
+ * semantic specification and the RKME of their data.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "lw/dock.h"
+
+static const char search_usage[] =
+	"usage: learnware search [--dock DIR] [--semantic USER.json] [--rkme USER_RKME.json] [options]\n"
+	"\n"
+	"Search the dock's usable learnwares as the reference market does: the\n"
+	"semantic filter (Class values must match, Tag values intersect, the Name\n"
+	"found in names and descriptions, fuzzily when nothing matches exactly),\n"
+	"then, with the user's RKME, the ranking by MMD and a recommended mixture\n"
+	"with its weights.  Without --rkme only the semantic stage runs.\n"
+	"\n"
+	"  -d, --dock DIR|URI      the dock (default $LEARNWARE_DOCK)\n"
+	"      --files-root DIR    files folder of a postgresql:// dock\n"
+	"  -s, --semantic FILE     the user's semantic specification (JSON)\n"
+	"  -r, --rkme FILE         the user's table RKME ('learnware spec table')\n"
+	"      --name TEXT         look for TEXT in names and descriptions (sets Name)\n"
+	"      --id TEXT           only learnwares whose id contains TEXT\n"
+	"  -n, --max N             at most N single results (default 10; 0: all)\n"
+	"      --mixture M         greedy (default), auto or none\n"
+	"      --max-search-num N  largest mixture; its candidates are the top N^2 (5)\n"
+	"      --exact             rank every candidate exactly, never via the index\n"
+	"      --json              one JSON object\n"
+	"  -q, --quiet             no progress line\n";
+
+typedef struct {
+	const char *dock, *files_root, *semantic, *rkme, *name;
+	int json, quiet;
+	lw_dock_query q;
+} search_args;
+
+static int parse(search_args *a, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dock", required_argument, NULL, 'd' },    { "files-root", required_argument, NULL, 'F' },
+		{ "semantic", required_argument, NULL, 's' }, { "rkme", required_argument, NULL, 'r' },
+		{ "name", required_argument, NULL, 'N' },     { "id", required_argument, NULL, 'I' },
+		{ "max", required_argument, NULL, 'n' },      { "mixture", required_argument, NULL, 'M' },
+		{ "max-search-num", required_argument, NULL, 'S' },
+		{ "exact", no_argument, NULL, 'e' },          { "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },          { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	a->dock = getenv("LEARNWARE_DOCK");
+	a->q.max_results = 10;
+	while ((c = getopt_long(argc, argv, "d:s:r:n:qh", longopts, NULL)) != -1) {
+		int bad = 0;
+
+		switch (c) {
+		case 'd': a->dock = optarg; break;
+		case 'F': a->files_root = optarg; break;
+		case 's': a->semantic = optarg; break;
+		case 'r': a->rkme = optarg; break;
+		case 'N': a->name = optarg; break;
+		case 'I': a->q.id = optarg; break;
+		case 'n': bad = cli_parse_size(&a->q.max_results, optarg, "--max"); break;
+		case 'S': bad = cli_parse_size(&a->q.stat.max_search_num, optarg, "--max-search-num"); break;
+		case 'e': a->q.exact = 1; break;
+		case 'j': a->json = 1; break;
+		case 'q': a->quiet = 1; break;
+		case 'M':
+			if (!strcmp(optarg, "greedy"))
+				a->q.stat.method = LW_MIXTURE_GREEDY;
+			else if (!strcmp(optarg, "auto"))
+				a->q.stat.method = LW_MIXTURE_AUTO;
+			else if (!strcmp(optarg, "none"))
+				a->q.stat.method = LW_MIXTURE_NONE;
+			else
+				return cli_usage_error("search", "--mixture is greedy, auto or none, not '%s'",
+						       optarg);
+			break;
+		case 'h': fputs(search_usage, stdout); return -1;
+		default: return cli_usage_error("search", "unknown option");
+		}
+		if (bad)
+			return CLI_EXIT_USAGE;
+	}
+	if (optind != argc)
+		return cli_usage_error("search", "unexpected argument '%s'", argv[optind]);
+	if (!a->dock)
+		return cli_usage_error("search", "no dock: give --dock DIR or set LEARNWARE_DOCK");
+	if (a->q.stat.max_search_num < 1 || a->q.stat.max_search_num > 100)
+		return cli_usage_error("search", "--max-search-num must be 1 to 100");
+	return 0;
+}
+
+/* The user's semantic JSON: the file, with --name set in it. */
+static int user_semantic(char **out, const search_args *a)
+{
+	json_t *root = NULL;
+	json_error_t jerr;
+
+	*out = NULL;
+	if (a->semantic) {
+		if (!(root = json_load_file(a->semantic, 0, &jerr))) {
+			fprintf(stderr, "learnware: %s line %d: %s\n", a->semantic, jerr.line, jerr.text);
+			return jerr.line < 1 && strstr(jerr.text, "unable to open") ? CLI_EXIT_NOTFOUND
+										: CLI_EXIT_INPUT;
+		}
+		if (!json_is_object(root)) {
+			fprintf(stderr, "learnware: %s: a semantic specification is a JSON object\n",
+				a->semantic);
+			json_decref(root);
+			return CLI_EXIT_INPUT;
+		}
+	}
+	if (a->name) {
+		if (!root)
+			root = json_object();
+		json_object_set_new(root, "Name", json_pack("{s:s, s:s}", "Type", "String", "Values", a->name));
+	}
+	if (root) {
+		*out = json_dumps(root, JSON_COMPACT);
+		json_decref(root);
+	}
+	return 0;
+}
+
+static json_t *hit_json(const lw_dock_hit *h, int statistical)
+{
+	json_t *o = json_pack("{s:s, s:s, s:f}", "id", h->id, "name", h->name ? h->name : "", "score",
+			      h->score);
+
+	if (statistical && isfinite(h->mmd2))
+		json_object_set_new(o, "mmd2", json_real(h->mmd2));
+	return o;
+}
+
+static void print_json(const lw_dock_result *r)
+{
+	json_t *singles = json_array(), *root;
+	char *text;
+
+	for (size_t i = 0; i < r->count; i++)
+		json_array_append_new(singles, hit_json(&r->hits[i], r->statistical));
+	root = json_pack("{s:s, s:I, s:b, s:b, s:o}", "kind", r->statistical ? "statistical" : "semantic",
+			 "semantic_matches", (json_int_t)r->semantic_matches, "fuzzy", r->fuzzy, "index",
+			 r->used_index, "single", singles);
+	if (r->mixture_count) {
+		json_t *members = json_array();
+
+		for (size_t i = 0; i < r->mixture_count; i++) {
+			json_t *m = hit_json(&r->mixture[i], 1);
+
+			json_object_del(m, "score");
+			json_object_set_new(m, "weight", json_real(r->weights[i]));
+			json_array_append_new(members, m);
+		}
+		json_object_set_new(root, "mixture",
+				    json_pack("{s:o, s:f, s:f}", "learnwares", members, "score",
+					      r->mixture_score, "mmd2", r->mixture_mmd2));
+	} else if (r->statistical) {
+		json_object_set_new(root, "mixture", json_null());
+	}
+	if (r->statistical)
+		json_object_set_new(root, "candidates", json_integer((json_int_t)r->candidates));
+	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	if (text)
+		puts(text);
+	free(text);
+	json_decref(root);
+}
+
+static void print_table(const lw_dock_result *r)
+{
+	if (!r->statistical) {
+		printf("%zu learnwares match%s\n", r->semantic_matches,
+		       r->fuzzy ? " (fuzzy name match)" : "");
+		if (r->count)
+			printf("%-4s  %-8s  %-5s  %s\n", "RANK", "ID", "SCORE", "NAME");
+		for (size_t i = 0; i < r->count; i++)
+			printf("%-4zu  %-8s  %5.3f  %s\n", i + 1, r->hits[i].id, r->hits[i].score,
+			       r->hits[i].name);
+		return;
+	}
+	printf("%zu learnwares pass the semantic filter%s; %zu ranked by MMD%s\n", r->semantic_matches,
+	       r->fuzzy ? " (fuzzy name match)" : "", r->candidates,
+	       r->used_index ? " after the sketch index" : "");
+	if (!r->count) {
+		printf("no learnware has a specification comparable with yours (same type and dimension)\n");
+		return;
+	}
+	printf("%-4s  %-8s  %-5s  %-10s  %s\n", "RANK", "ID", "SCORE", "MMD^2", "NAME");
+	for (size_t i = 0; i < r->count; i++)
+		printf("%-4zu  %-8s  %5.3f  %-10.4g  %s\n", i + 1, r->hits[i].id, r->hits[i].score,
+		       r->hits[i].mmd2, r->hits[i].name);
+	if (!r->mixture_count) {
+		printf("no mixture does better than the best single learnware\n");
+		return;
+	}
+	printf("mixture of %zu (score %.3f, MMD^2 %.4g):\n", r->mixture_count, r->mixture_score,
+	       r->mixture_mmd2);
+	printf("      %-8s  %-6s  %-10s  %s\n", "ID", "WEIGHT", "MMD^2", "NAME");
+	for (size_t i = 0; i < r->mixture_count; i++)
+		printf("      %-8s  %6.3f  %-10.4g  %s\n", r->mixture[i].id, r->weights[i],
+		       r->mixture[i].mmd2, r->mixture[i].name);
+}
+
+int cmd_search(int argc, char **argv)
+{
+	const lw_dock_query q0 = LW_DOCK_QUERY_INIT;
+	lw_dock_options o = LW_DOCK_OPTIONS_INIT;
+	search_args a;
+	lw_dock_result r;
+	lw_rkme *user = NULL;
+	lw_dock *d = NULL;
+	cli_progress prog;
+	char *sem = NULL;
+	int rc, err;
+
+	memset(&a, 0, sizeof(a));
+	a.q = q0;
+	if ((rc = parse(&a, argc, argv)) != 0)
+		return rc < 0 ? CLI_EXIT_OK : rc;
+	if ((rc = user_semantic(&sem, &a)) != 0)
+		return rc;
+	if (a.rkme && (err = lw_rkme_load(&user, a.rkme)) < 0) {
+		free(sem);
+		return cli_fail(err);
+	}
+	cli_progress_init(&prog, a.quiet);
+	o.files_root = a.files_root;
+	o.progress = cli_progress_cb;
+	o.payload = &prog;
+	a.q.semantic_json = sem;
+	a.q.rkme = user;
+	err = lw_dock_open(&d, a.dock, &o);
+	if (err == 0)
+		err = lw_dock_search(&r, d, &a.q);
+	cli_progress_end(&prog);
+	if (err < 0) {
+		rc = cli_fail(err);
+	} else {
+		if (a.json)
+			print_json(&r);
+		else
+			print_table(&r);
+		lw_dock_result_dispose(&r);
+		rc = CLI_EXIT_OK;
+	}
+	lw_dock_free(d);
+	lw_rkme_free(user);
+	free(sem);
+	return rc;
+}

@@ -1,0 +1,459 @@
+/*
+ * The dock: opening a store, and keeping the sketch index of its usable
+ * learnwares persisted and in step with the store.
+ *
+ * The index is saved as <files root>/index/sketch-<E>.lwix, where E is the
+ * newest store event it reflects.  Every change that can move a learnware
+ * in or out of search is bracketed by events (one before, one after), so a
+ * dock that opens replays the events newer than E, re-reading each
+ * learnware they name from the store: a crash between the two events
+ * leaves a "before" event behind, and a reader that saw the "before" event
+ * while the change was still in flight sees the "after" one next time.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "dock.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+/* Replaying more distinct learnwares than this rebuilds the index instead. */
+#define REPLAY_MAX 5000
+/* Parsed specifications kept for re-ranking; the cache is emptied when full. */
+#define CACHE_MAX 65536
+
+uint64_t lw__dock_key(const char *id)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!id || !*id)
+		return 0;
+	errno = 0;
+	v = strtoull(id, &end, 10);
+	return errno || *end ? 0 : (uint64_t)v;
+}
+
+int lw__dock_event(lw_dock *d, const char *kind, const char *id, const char *detail_json)
+{
+	/* last_event stays: saving replays every newer event, ours included,
+	 * so that another process's changes in between are not skipped. */
+	d->dirty = 1;
+	return lw_store_event_append(NULL, d->st, "dock", kind, id, detail_json);
+}
+
+char *lw__dock_semantic_name(const char *semantic_json)
+{
+	json_t *root = semantic_json ? json_loads(semantic_json, 0, NULL) : NULL;
+	const char *name = json_string_value(json_object_get(json_object_get(root, "Name"), "Values"));
+	char *out = lw__strdup(name ? name : "");
+
+	json_decref(root);
+	return out;
+}
+
+/* --- the cache of parsed specifications ------------------------------------- */
+
+static lw__dock_cached *cache_slot(lw_dock *d, uint64_t key)
+{
+	size_t i = (size_t)(key * 0x9e3779b97f4a7c15ULL) & (d->cache_cap - 1);
+
+	while (d->cache[i].id && d->cache[i].id != key)
+		i = (i + 1) & (d->cache_cap - 1);
+	return &d->cache[i];
+}
+
+static void cache_clear(lw_dock *d)
+{
+	for (size_t i = 0; i < d->cache_cap; i++) {
+		lw_rkme_free(d->cache[i].rkme);
+		d->cache[i].rkme = NULL;
+		d->cache[i].id = 0;
+	}
+	d->cache_used = 0;
+}
+
+void lw__dock_uncache(lw_dock *d, const char *id)
+{
+	/* Open addressing cannot delete one slot simply; changes are rare. */
+	uint64_t key = lw__dock_key(id);
+
+	if (key && d->cache_used && cache_slot(d, key)->id == key)
+		cache_clear(d);
+}
+
+int lw__dock_rkme(const lw_rkme **out, lw_rkme **owned, lw_dock *d, const char *id)
+{
+	uint64_t key = lw__dock_key(id);
+	lw__dock_cached *slot;
+	lw_rkme *r = NULL;
+	char *json = NULL;
+	int err;
+
+	*out = NULL;
+	if (owned)
+		*owned = NULL;
+	if (!key) {
+		lw_error_set(LW_ERRCLASS_INVALID, "'%s' is not a learnware id", id);
+		return LW_EINVALID;
+	}
+	slot = cache_slot(d, key);
+	if (slot->id == key) {
+		*out = slot->rkme;
+		return 0;
+	}
+	if ((err = lw_store_spec_get(&json, d->st, id, LW__TABLE_SPEC)) < 0)
+		return err;
+	err = lw_rkme_from_json(&r, json, strlen(json), id);
+	free(json);
+	if (err < 0)
+		return err;
+	if (d->cache_used + 1 > d->cache_cap / 2) {
+		/* Full while a caller holds cached pointers: hand this one over. */
+		if (owned) {
+			*owned = r;
+			*out = r;
+			return 0;
+		}
+		cache_clear(d);
+		slot = cache_slot(d, key);
+	}
+	slot->id = key;
+	slot->rkme = r;
+	d->cache_used++;
+	*out = r;
+	return 0;
+}
+
+/* --- keeping the index in step -------------------------------------------- */
+
+int lw__dock_resync(lw_dock *d, const char *id)
+{
+	lw_learnware_record rec = { 0 };
+	uint64_t key = lw__dock_key(id);
+	const lw_rkme *r;
+	int err, usable;
+
+	if (!key)
+		return 0;
+	lw__dock_uncache(d, id);
+	err = lw_store_get(&rec, d->st, id);
+	if (err < 0 && err != LW_ENOTFOUND)
+		return err;
+	usable = err == 0 && rec.usability == LW_USABILITY_USABLE;
+	lw_learnware_record_dispose(&rec);
+	d->dirty = 1;
+	if (usable) {
+		err = lw__dock_rkme(&r, NULL, d, id);
+		if (err == 0)
+			return lw_index_add(d->ix, key, r);
+		if (err != LW_ENOTFOUND && err != LW_EINVALID)
+			return err;
+	}
+	err = lw_index_remove(d->ix, key);
+	return err == LW_ENOTFOUND ? 0 : err;
+}
+
+typedef struct {
+	lw_dock *d;
+	size_t done, total;
+} rebuild_walk;
+
+static int rebuild_one(const lw_store_spec *spec, void *payload)
+{
+	rebuild_walk *w = payload;
+	uint64_t key = lw__dock_key(spec->learnware_id);
+	lw_rkme *r = NULL;
+	int err;
+
+	/* A specification that does not parse stays out of search, as it would on add. */
+	if (!key || lw_rkme_from_json(&r, spec->json, spec->len, spec->learnware_id) < 0)
+		return 0;
+	err = lw_index_add(w->d->ix, key, r);
+	lw_rkme_free(r);
+	if (err < 0)
+		return err;
+	if (++w->done % 1024 == 0 && w->d->o.progress && w->total &&
+	    w->d->o.progress("indexing", (double)w->done / (double)w->total, w->d->o.payload) != 0)
+		return LW_ECANCEL;
+	return 0;
+}
+
+/* The newest event id now in the store (0 when there are none). */
+static int newest_event(int64_t *out, lw_store *st)
+{
+	lw_event_filter f = LW_EVENT_FILTER_INIT;
+	lw_event_list l = { 0 };
+	int err;
+
+	f.limit = 1;
+	if ((err = lw_store_event_list(&l, st, &f)) < 0)
+		return err;
+	*out = l.count ? l.items[0].id : 0;
+	lw_event_list_dispose(&l);
+	return 0;
+}
+
+static int rebuild(lw_dock *d)
+{
+	lw_spec_filter f = LW_SPEC_FILTER_INIT;
+	lw_index_options io = LW_INDEX_OPTIONS_INIT;
+	lw_learnware_filter lf = LW_LEARNWARE_FILTER_INIT;
+	rebuild_walk w = { d, 0, 0 };
+	int64_t newest;
+	int err;
+
+	/* Read the newest event first: what happens during the walk replays later. */
+	lf.usability = LW_USABILITY_USABLE;
+	if ((err = newest_event(&newest, d->st)) < 0 || (err = lw_store_count(&w.total, d->st, &lf)) < 0)
+		return err;
+	lw_index_free(d->ix);
+	d->ix = NULL;
+	cache_clear(d);
+	if ((err = lw_index_new(&d->ix, &io)) < 0)
+		return err;
+	f.type = LW__TABLE_SPEC;
+	f.usable_only = 1;
+	if ((err = lw_store_foreach_spec(d->st, &f, rebuild_one, &w)) < 0)
+		return err;
+	d->last_event = newest;
+	d->dirty = 1;
+	return 0;
+}
+
+/* Ids named by events newer than last_event; LW_ERANGE-like 1 when too many. */
+static int replay(lw_dock *d)
+{
+	lw_event_filter f = LW_EVENT_FILTER_INIT;
+	lw_event_list l = { 0 };
+	char (*ids)[16] = NULL;
+	size_t n = 0, cap = 0;
+	int64_t newest = d->last_event;
+	int err = 0, more = 1, too_many = 0;
+
+	f.limit = 500;
+	while (more && !too_many) {
+		if ((err = lw_store_event_list(&l, d->st, &f)) < 0)
+			goto done;
+		more = l.count == f.limit;
+		for (size_t i = 0; i < l.count; i++) {
+			const lw_event_record *e = &l.items[i];
+
+			if (e->id <= d->last_event) {
+				more = 0;
+				break;
+			}
+			if (e->id > newest)
+				newest = e->id;
+			if (!e->learnware_id)
+				continue;
+			if (n == cap) {
+				void *p = lw__reallocarray(ids, cap = cap ? 2 * cap : 64, sizeof(*ids));
+
+				if (!p) {
+					err = LW_ENOMEM;
+					goto done;
+				}
+				ids = p;
+			}
+			snprintf(ids[n++], sizeof(ids[0]), "%s", e->learnware_id);
+			if (n > REPLAY_MAX) {
+				too_many = 1;
+				break;
+			}
+		}
+		if (l.count)
+			f.before_id = l.items[l.count - 1].id;
+		lw_event_list_dispose(&l);
+	}
+	if (too_many) {
+		err = rebuild(d);
+		goto done;
+	}
+	for (size_t i = 0; i < n && err == 0; i++)
+		err = lw__dock_resync(d, ids[i]);
+	if (err == 0 && newest > d->last_event) {
+		d->last_event = newest;
+		d->dirty = 1;
+	}
+done:
+	lw_event_list_dispose(&l);
+	free(ids);
+	return err;
+}
+
+/* The saved index with the highest event number, or none. */
+static int newest_index_file(char **path, int64_t *event, const char *dir)
+{
+	struct dirent *de;
+	DIR *dh = opendir(dir);
+	long long best = -1;
+
+	*path = NULL;
+	if (!dh)
+		return 0;
+	while ((de = readdir(dh))) {
+		long long e;
+		char tail[8];
+
+		if (sscanf(de->d_name, "sketch-%lld.lw%7s", &e, tail) == 2 && !strcmp(tail, "ix") &&
+		    e > best)
+			best = e;
+	}
+	closedir(dh);
+	if (best < 0)
+		return 0;
+	if (!(*path = lw__mallocarray(strlen(dir) + 48, 1)))
+		return LW_ENOMEM;
+	sprintf(*path, "%s/sketch-%lld.lwix", dir, best);
+	*event = best;
+	return 0;
+}
+
+static int load_index(lw_dock *d)
+{
+	lw_index_options io = LW_INDEX_OPTIONS_INIT;
+	char *path = NULL;
+	int64_t event = 0;
+	int err;
+
+	if ((err = newest_index_file(&path, &event, d->index_dir)) < 0)
+		return err;
+	if (path && lw_index_load(&d->ix, path) == 0) {
+		d->last_event = event;
+		free(path);
+		return replay(d);
+	}
+	/* No index yet, or an unreadable one: rebuild from the store. */
+	free(path);
+	if (d->ix == NULL && (err = lw_index_new(&d->ix, &io)) < 0)
+		return err;
+	return rebuild(d);
+}
+
+/* Save as sketch-<last_event>.lwix and remove older files. */
+static int save_index(lw_dock *d)
+{
+	struct dirent *de;
+	char *path;
+	DIR *dh;
+	int err;
+
+	if (!d->dirty || d->o.read_only)
+		return 0;
+	if ((err = replay(d)) < 0)
+		return err;
+	if (mkdir(d->index_dir, 0755) != 0 && errno != EEXIST) {
+		lw_error_set(LW_ERRCLASS_OS, "cannot create %s: %s", d->index_dir, strerror(errno));
+		return LW_EIO;
+	}
+	if (!(path = lw__mallocarray(strlen(d->index_dir) + 48, 1)))
+		return LW_ENOMEM;
+	sprintf(path, "%s/sketch-%" PRId64 ".lwix", d->index_dir, d->last_event);
+	err = lw_index_save(d->ix, path);
+	if (err == 0 && (dh = opendir(d->index_dir))) {
+		const char *mine = strrchr(path, '/') + 1;
+
+		while ((de = readdir(dh))) {
+			long long e;
+
+			if (sscanf(de->d_name, "sketch-%lld.lwix", &e) == 1 && e < d->last_event &&
+			    strcmp(de->d_name, mine) && unlinkat(dirfd(dh), de->d_name, 0) != 0)
+				break;
+		}
+		closedir(dh);
+	}
+	free(path);
+	if (err == 0)
+		d->dirty = 0;
+	return err;
+}
+
+/* --- open and free ------------------------------------------------------------ */
+
+int lw_dock_open(lw_dock **out, const char *url, const lw_dock_options *opts)
+{
+	lw_store_options so = LW_STORE_OPTIONS_INIT;
+	lw_dock *d;
+	const char *root;
+	int err;
+
+	LW_ASSERT_ARG(out && url);
+	*out = NULL;
+	if (!(d = lw__calloc(1, sizeof(*d))))
+		return LW_ENOMEM;
+	if (opts) {
+		d->o = *opts;
+	} else {
+		lw_dock_options def = LW_DOCK_OPTIONS_INIT;
+
+		d->o = def;
+	}
+	so.root = d->o.files_root;
+	d->cache_cap = 2 * CACHE_MAX;
+	if (!(d->cache = lw__calloc(d->cache_cap, sizeof(*d->cache)))) {
+		err = LW_ENOMEM;
+		goto fail;
+	}
+	if ((err = lw_store_open(&d->st, url, &so)) < 0 || (err = lw_taxonomy_builtin(&d->tax)) < 0)
+		goto fail;
+	root = lw_store_root(d->st);
+	if (!(d->index_dir = lw__mallocarray(strlen(root) + 8, 1))) {
+		err = LW_ENOMEM;
+		goto fail;
+	}
+	sprintf(d->index_dir, "%s/index", root);
+	if ((err = load_index(d)) < 0)
+		goto fail;
+	*out = d;
+	return 0;
+fail:
+	lw_dock_free(d);
+	return err;
+}
+
+void lw_dock_free(lw_dock *d)
+{
+	if (!d)
+		return;
+	/* A failed save is not fatal: the next open replays the events. */
+	if (d->ix && d->st)
+		save_index(d);
+	if (d->cache)
+		cache_clear(d);
+	free(d->cache);
+	lw_index_free(d->ix);
+	lw_taxonomy_free(d->tax);
+	lw_store_free(d->st);
+	free(d->index_dir);
+	free(d);
+}
+
+lw_store *lw_dock_store(lw_dock *d)
+{
+	return d ? d->st : NULL;
+}
+
+size_t lw_dock_indexed(const lw_dock *d)
+{
+	return d && d->ix ? lw_index_size(d->ix) : 0;
+}
+
+int lw_dock_reindex(lw_dock *d)
+{
+	int err;
+
+	LW_ASSERT_ARG(d);
+	if ((err = rebuild(d)) < 0)
+		return err;
+	return save_index(d);
+}
