@@ -153,7 +153,9 @@ LW_EXTERN(int) lw_dock_export(size_t *count, lw_dock *d, const char *zip_path);
 
 /**
  * Add every learnware of an exported dock.  Each is checked again; one
- * whose content is already here is skipped.
+ * whose content is already here is skipped.  A learnware keeps its id
+ * when this dock never gave that id (or a higher one), so a dock restored
+ * into an empty one has the same ids; otherwise it gets the next id.
  * @param[out] added, skipped, refused  counts, or NULL
  */
 LW_EXTERN(int) lw_dock_import(size_t *added, size_t *skipped, size_t *refused, lw_dock *d,

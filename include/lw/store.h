@@ -101,10 +101,13 @@ typedef struct {
 	const lw_store_spec *specs; /**< stored in the same transaction */
 	size_t nspecs;
 	int enqueue; /**< also queue a verification job, in the same transaction */
+	/** Version 2: the id to give (an import keeping its ids), used when this
+	 *  store never gave it or a higher one; otherwise the next id as usual. */
+	const char *preferred_id;
 } lw_learnware_new;
 
-#define LW_LEARNWARE_NEW_VERSION 1
-#define LW_LEARNWARE_NEW_INIT { LW_LEARNWARE_NEW_VERSION, NULL, NULL, NULL, NULL, 0, 0 }
+#define LW_LEARNWARE_NEW_VERSION 2
+#define LW_LEARNWARE_NEW_INIT { LW_LEARNWARE_NEW_VERSION, NULL, NULL, NULL, NULL, 0, 0, NULL }
 
 typedef struct {
 	char id[16];          /**< "%08d", allocated once and never reused */

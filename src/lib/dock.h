@@ -50,6 +50,10 @@ int lw__dock_rkme(const lw_rkme **out, lw_rkme **owned, lw_dock *d, const char *
 /* Forget a cached specification (after a delete or a new file). */
 void lw__dock_uncache(lw_dock *d, const char *id);
 
+/* lw_dock_add, giving the learnware preferred_id when this store never gave it. */
+int lw__dock_add_as(lw_dock_added *out, lw_dock *d, const char *zip_path, const char *semantic_json,
+		    const char *owner, const char *preferred_id);
+
 /* The semantic Name of a semantic specification's JSON, or "" (caller frees). */
 char *lw__dock_semantic_name(const char *semantic_json);
 

@@ -200,6 +200,7 @@ static int import_one(lw_dock *d, zip_t *za, json_t *item, const char *tmp_zip, 
 {
 	const char *file = json_string_value(json_object_get(item, "file"));
 	const char *owner = json_string_value(json_object_get(item, "owner"));
+	const char *id = json_string_value(json_object_get(item, "id"));
 	json_t *sem = json_object_get(item, "semantic");
 	lw_package_limits lim = LW_PACKAGE_LIMITS_INIT;
 	lw_dock_added a;
@@ -221,7 +222,8 @@ static int import_one(lw_dock *d, zip_t *za, json_t *item, const char *tmp_zip, 
 		return err;
 	if (json_is_object(sem) && json_object_size(sem) && !(sem_text = json_dumps(sem, JSON_COMPACT)))
 		return LW_ENOMEM;
-	err = lw_dock_add(&a, d, tmp_zip, sem_text, owner);
+	/* Ids survive an import into a dock that never gave them. */
+	err = lw__dock_add_as(&a, d, tmp_zip, sem_text, owner, id);
 	free(sem_text);
 	lw_dock_added_dispose(&a);
 	if (err == 0)

@@ -256,8 +256,10 @@ static int record_verdict(lw_dock *d, lw_learnware_record *rec, lw_check_status 
 	return lw__dock_resync(d, rec->id);
 }
 
-static void fill_new(lw_learnware_new *in, const prepared *p, const char *zip, const char *owner)
+static void fill_new(lw_learnware_new *in, const prepared *p, const char *zip, const char *owner,
+		     const char *preferred_id)
 {
+	in->preferred_id = preferred_id;
 	in->owner = owner;
 	in->semantic_json = p->semantic_json;
 	in->zip_path = zip;
@@ -268,6 +270,12 @@ static void fill_new(lw_learnware_new *in, const prepared *p, const char *zip, c
 
 int lw_dock_add(lw_dock_added *out, lw_dock *d, const char *zip_path, const char *semantic_json,
 		const char *owner)
+{
+	return lw__dock_add_as(out, d, zip_path, semantic_json, owner, NULL);
+}
+
+int lw__dock_add_as(lw_dock_added *out, lw_dock *d, const char *zip_path, const char *semantic_json,
+		    const char *owner, const char *preferred_id)
 {
 	lw_learnware_new in = LW_LEARNWARE_NEW_INIT;
 	prepared p;
@@ -281,7 +289,7 @@ int lw_dock_add(lw_dock_added *out, lw_dock *d, const char *zip_path, const char
 	p.log = NULL;
 	if (err < 0)
 		goto done;
-	fill_new(&in, &p, zip_path, owner);
+	fill_new(&in, &p, zip_path, owner, preferred_id);
 	/* Stored first as waiting: a crash before the verdict leaves it for verify. */
 	if ((err = lw_store_add(&out->record, d->st, &in)) < 0 ||
 	    (err = lw__dock_event(d, "learnware.add", out->record.id, NULL)) < 0)
@@ -317,7 +325,7 @@ int lw_dock_update_zip(lw_dock_added *out, lw_dock *d, const char *id, const cha
 	p.log = NULL;
 	if (err < 0)
 		goto done;
-	fill_new(&in, &p, zip_path, NULL);
+	fill_new(&in, &p, zip_path, NULL, NULL);
 	if ((err = lw__dock_event(d, "learnware.replacing", id, NULL)) < 0 ||
 	    (err = lw_store_replace_zip(&out->record, d->st, id, &in)) < 0)
 		goto done;

@@ -50,6 +50,7 @@ typedef struct {
 	const char *count_foreign;   /* tables not ours in a database without a version, or NULL */
 	const char *const *migrations; /* migrations[v] takes the schema from v to v + 1 */
 	const char *next_id;         /* the next learnware number, never handed out twice */
+	const char *claim_id;        /* $1 as the latest number, if no number >= $1 was given yet */
 	const char *lock_learnware;  /* a learnware's zip_path, locked until the transaction ends */
 	const char *claim;           /* claim the oldest queued job for $1 at time $2 */
 	/*

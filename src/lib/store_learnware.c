@@ -9,6 +9,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
@@ -239,6 +240,21 @@ static int publish(lw_store *st, const char *name, const char *sha)
 	return err;
 }
 
+/* The preferred id's number when it was never given; LW_ENOTFOUND otherwise. */
+static int claim_preferred(int64_t *n, lw_store *st, const lw_learnware_new *in)
+{
+	const char *p = in->version >= 2 ? in->preferred_id : NULL;
+	char *end;
+	long long v;
+
+	if (!p || !*p || strspn(p, "0123456789") != strlen(p) || strlen(p) > 12)
+		return LW_ENOTFOUND;
+	v = strtoll(p, &end, 10);
+	if (v <= 0)
+		return LW_ENOTFOUND;
+	return lw__store_int(n, st, st->ops->claim_id, (lw__val[]){ LW__INT(v) }, 1);
+}
+
 /* The new row, its specifications and its job; the caller's transaction commits them. */
 static int insert_record(char id[16], lw_store *st, const lw_learnware_new *in, const char *name,
 			 const char *sha)
@@ -248,7 +264,9 @@ static int insert_record(char id[16], lw_store *st, const lw_learnware_new *in, 
 	int err;
 
 	snprintf(path, sizeof(path), "%s%s", LW__ZIP_DIR, name);
-	if ((err = lw__store_int(&n, st, st->ops->next_id, NULL, 0)) < 0)
+	if ((err = claim_preferred(&n, st, in)) == LW_ENOTFOUND)
+		err = lw__store_int(&n, st, st->ops->next_id, NULL, 0);
+	if (err < 0)
 		return err;
 	snprintf(id, 16, "%08" PRId64, n);
 	err = lw__store_exec(NULL, st,

@@ -365,6 +365,10 @@ const lw__store_ops lw__store_pg = {
 	.count_foreign = NULL,
 	.migrations = migrations,
 	.next_id = "SELECT nextval('learnware_id_seq')",
+	/* Sequences are not transactional: two imports claiming one number at
+	 * once both pass, and the second insert fails on the primary key. */
+	.claim_id = "SELECT setval('learnware_id_seq', $1) FROM learnware_id_seq"
+		    " WHERE last_value < $1 OR NOT is_called",
 	.lock_learnware = "SELECT zip_path FROM learnwares WHERE id = $1 FOR UPDATE",
 	.claim = "UPDATE jobs SET state = 1, worker = $1, started = $2, heartbeat = $2,"
 		 " attempts = attempts + 1"

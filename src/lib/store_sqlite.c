@@ -362,6 +362,7 @@ const lw__store_ops lw__store_sqlite = {
 	.count_foreign = "SELECT count(*) FROM sqlite_master WHERE name <> 'schema_version'",
 	.migrations = migrations,
 	.next_id = "UPDATE counters SET value = value + 1 WHERE name = 'learnware' RETURNING value",
+	.claim_id = "UPDATE counters SET value = $1 WHERE name = 'learnware' AND value < $1 RETURNING value",
 	.lock_learnware = "SELECT zip_path FROM learnwares WHERE id = $1",
 	.claim = "UPDATE jobs SET state = 1, worker = $1, started = $2, heartbeat = $2,"
 		 " attempts = attempts + 1"

@@ -117,6 +117,9 @@ expect 0 "exported 30 learnwares" -- "$LW" dock export -o "$WORK/export.zip"
 expect 0 "imported 30 learnwares, 0 already here, 0 refused" -- "$LW" dock import --dock "$WORK/copy" "$WORK/export.zip"
 expect 0 "imported 0 learnwares, 30 already here" -- "$LW" dock import --dock "$WORK/copy" "$WORK/export.zip"
 expect 0 "mixture of 3" -- "$LW" search --dock "$WORK/copy" --rkme "$market/user_rkme.json"
+# The ids survive: 00000001 was deleted before the export, 00000031 came last.
+expect 0 "Table / Regression: blob_0" -- "$LW" dock show --dock "$WORK/copy" 00000031
+expect 4 "00000001" -- "$LW" dock show --dock "$WORK/copy" 00000001
 printf 'not a zip' >"$WORK/junk.zip"
 expect 3 "not a readable zip" -- "$LW" dock import "$WORK/junk.zip"
 

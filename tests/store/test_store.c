@@ -758,6 +758,53 @@ static void test_store_ids__are_never_reused(void **state)
 	lw_store_free(st);
 }
 
+static int add_as(lw_learnware_record *out, lw_store *st, const env *e, uint64_t seed, const char *id)
+{
+	lw_learnware_new in = LW_LEARNWARE_NEW_INIT;
+	char *zip = make_zip(e, seed, 1000 + seed % 5000, NULL);
+	int err;
+
+	in.semantic_json = "{\"Name\": {\"Values\": \"test\", \"Type\": \"String\"}}";
+	in.zip_path = zip;
+	in.preferred_id = id;
+	err = lw_store_add(out, st, &in);
+	unlink(zip);
+	free(zip);
+	return err;
+}
+
+static void test_store_ids__preferred_id_only_when_never_given(void **state)
+{
+	env *e = *state;
+	lw_store *st = open_ok(e);
+	lw_learnware_record r;
+
+	/* A fresh store takes the ids an import brings, gaps included. */
+	assert_ok(add_as(&r, st, e, 1, "00000002"));
+	assert_string_equal(r.id, "00000002");
+	lw_learnware_record_dispose(&r);
+	assert_ok(add_as(&r, st, e, 2, "00000007"));
+	assert_string_equal(r.id, "00000007");
+	lw_learnware_record_dispose(&r);
+	/* The counter moved past them. */
+	assert_ok(add_pkg(&r, st, e, 3, NULL, 0));
+	assert_string_equal(r.id, "00000008");
+	lw_learnware_record_dispose(&r);
+	/* An id given before (or below the counter) is never given again. */
+	assert_ok(lw_store_delete(st, "00000007"));
+	assert_ok(add_as(&r, st, e, 4, "00000007"));
+	assert_string_equal(r.id, "00000009");
+	lw_learnware_record_dispose(&r);
+	assert_ok(add_as(&r, st, e, 5, "00000001"));
+	assert_string_equal(r.id, "00000010");
+	lw_learnware_record_dispose(&r);
+	/* Not an id: ignored. */
+	assert_ok(add_as(&r, st, e, 6, "x12"));
+	assert_string_equal(r.id, "00000011");
+	lw_learnware_record_dispose(&r);
+	lw_store_free(st);
+}
+
 static void test_store_update__semantic_keeps_status_new_zip_requeues(void **state)
 {
 	env *e = *state;
@@ -2256,6 +2303,7 @@ int main(void)
 		T(test_store_add__records_copies_and_lists),
 		T(test_store_add__refuses_duplicate_content),
 		T(test_store_ids__are_never_reused),
+		T(test_store_ids__preferred_id_only_when_never_given),
 		T(test_store_update__semantic_keeps_status_new_zip_requeues),
 		T(test_store_delete__removes_row_file_specs_and_jobs),
 		T(test_store_sweep__markers_always_strays_on_request),

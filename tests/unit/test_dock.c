@@ -391,6 +391,14 @@ static void test_dock_export_import__round_trip_keeps_every_learnware(void **sta
 	assert_int_equal(lw_dock_import(&added, &skipped, &refused, copy, zip), 0);
 	assert_int_equal(added, 3);
 	assert_int_equal(lw_dock_indexed(copy), 3);
+	{
+		lw_learnware_record r = { 0 };
+
+		/* Same ids in the copy. */
+		assert_int_equal(lw_store_get(&r, lw_dock_store(copy), "00000003"), 0);
+		assert_non_null(strstr(r.semantic_json, "six"));
+		lw_learnware_record_dispose(&r);
+	}
 	assert_int_equal(lw_dock_import(&added, &skipped, &refused, copy, zip), 0);
 	assert_int_equal(added, 0);
 	assert_int_equal(skipped, 3);
