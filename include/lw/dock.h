@@ -97,6 +97,19 @@ LW_EXTERN(int) lw_dock_reindex(lw_dock *d);
 /** The latest check log of a learnware (caller frees).  @return 0 or LW_ENOTFOUND. */
 LW_EXTERN(int) lw_dock_check_log(char **out, lw_dock *d, const char *id);
 
+/* --- reusing stored learnwares ----------------------------------------------------- */
+
+/**
+ * Open a stored learnware's model, run as the checker runs it (in the
+ * sandbox, under opts.check's limits).  The package is unpacked into a
+ * private folder that lw_dock_free removes: free the model before the dock.
+ * @return 0; LW_ENOTFOUND for an unknown id; the model's own errors.
+ */
+LW_EXTERN(int) lw_dock_model_open(lw_model **out, lw_dock *d, const char *id);
+
+/** A copy of a stored learnware's table RKME (free it).  @return 0 or LW_ENOTFOUND. */
+LW_EXTERN(int) lw_dock_rkme(lw_rkme **out, lw_dock *d, const char *id);
+
 /* --- search ------------------------------------------------------------------ */
 
 typedef struct {

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "package.h"
 #include "util.h"
 
 /* Replaying more distinct learnwares than this rebuilds the index instead. */
@@ -430,6 +431,11 @@ void lw_dock_free(lw_dock *d)
 		save_index(d);
 	if (d->cache)
 		cache_clear(d);
+	for (size_t i = 0; i < d->n_unpacked; i++) {
+		lw__remove_tree(d->unpacked[i], 1);
+		free(d->unpacked[i]);
+	}
+	free(d->unpacked);
 	free(d->cache);
 	lw_index_free(d->ix);
 	lw_taxonomy_free(d->tax);

@@ -28,6 +28,8 @@ struct lw_dock {
 	int dirty;           /* the index changed since it was saved */
 	lw__dock_cached *cache;
 	size_t cache_cap, cache_used;
+	char **unpacked; /* folders lw_dock_model_open made, removed on free */
+	size_t n_unpacked;
 };
 
 /* "%08d" ids as index keys; 0 for an id that is not one. */

@@ -376,6 +376,33 @@ static void test_dock_search__user_rkme_of_another_dimension_finds_nothing(void 
 	lw_dock_free(d);
 }
 
+static void test_dock_model_open__stored_model_predicts(void **state)
+{
+	fixture *f = *state;
+	lw_dock *d = three_blobs(f, 4096);
+	lw_model *m = NULL;
+	lw_rkme *r = NULL;
+	lw_mat X, Y;
+
+	assert_int_equal(lw_dock_model_open(&m, d, "00000002"), 0);
+	assert_int_equal(lw_model_input_dim(m), 4);
+	assert_int_equal(lw_mat_init(&X, 2, 4), 0);
+	for (size_t i = 0; i < 8; i++)
+		X.data[i] = (double)i;
+	assert_int_equal(lw_model_predict(&Y, m, &X), 0);
+	lwt_assert_near(Y.data[0], 0 + 1 + 2 + 3, 1e-9);
+	lwt_assert_near(Y.data[1], 4 + 5 + 6 + 7, 1e-9);
+	lw_mat_dispose(&Y);
+	lw_mat_dispose(&X);
+	lw_model_free(m);
+	assert_int_equal(lw_dock_model_open(&m, d, "00000042"), LW_ENOTFOUND);
+	assert_int_equal(lw_dock_rkme(&r, d, "00000003"), 0);
+	assert_int_equal(lw_rkme_dim(r), 4);
+	lwt_assert_near(r->z.data[0], 6.0, 1.5);
+	lw_rkme_free(r);
+	lw_dock_free(d);
+}
+
 static void test_dock_export_import__round_trip_keeps_every_learnware(void **state)
 {
 	fixture *f = *state;
@@ -422,6 +449,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dock_search__ranks_by_mmd_on_both_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dock_search__semantic_filter_applies_before_ranking, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dock_search__user_rkme_of_another_dimension_finds_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dock_model_open__stored_model_predicts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dock_export_import__round_trip_keeps_every_learnware, setup, teardown),
 	};
 
