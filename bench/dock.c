@@ -227,7 +227,7 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--quick"))
 			n = 200;
-		else
+		else if (argv[i][0] != '-')
 			n = (size_t)strtoull(argv[i], NULL, 10);
 	}
 	if (n < 20)

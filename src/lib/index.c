@@ -1,55 +1,30 @@
 /*
- * Random-Fourier-feature sketches of RKMEs, one partition per (dimension,
- * gamma), with an id map for updates and a binary file for fast start.
+ * The sketch index: one partition per (dimension, gamma), each a set of
+ * coarse lists of int8 sketches, and an id map for updates.  Sketching is
+ * in index_sketch.c, list training in index_ivf.c, the file in index_file.c.
  */
-#include "lw/index.h"
+#include "index.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
-#include "fastmath.h"
-#include "lw/rng.h"
 #include "util.h"
 
-#define INDEX_MAGIC "LWIDX\0\1\0"
-#define BYTE_ORDER_MARK 0x01020304u
-#define MAX_FEATURES 65536
-#define MAX_DIM 1000000
-
-typedef struct {
-	size_t dim;
-	double gamma;
-	double *W;     /* D/2 x dim frequencies, N(0, 2 gamma) */
-	float *vec;    /* cap x D sketches */
-	float *norm2;  /* |sketch|^2 per slot */
-	uint64_t *ids; /* id per slot */
-	size_t count, cap;
-} partition;
-
-/* Open addressing with linear probing; slot SIZE_MAX marks an empty bucket. */
-typedef struct {
-	uint64_t id;
-	uint32_t part;
-	size_t slot;
-} bucket;
-
-struct lw_index {
-	size_t D;
-	uint64_t seed;
-	partition *parts;
-	size_t nparts;
-	bucket *map;
-	size_t map_cap, map_used;
-};
-
-static uint64_t mix64(uint64_t x)
+uint64_t lw__index_mix64(uint64_t x)
 {
 	x ^= x >> 33;
 	x *= 0xff51afd7ed558ccdULL;
 	x ^= x >> 33;
 	x *= 0xc4ceb9fe1a85ec53ULL;
 	return x ^ (x >> 33);
+}
+
+void lw_index_options_init(lw_index_options *opts)
+{
+	lw_index_options def = LW_INDEX_OPTIONS_INIT;
+
+	if (opts)
+		*opts = def;
 }
 
 int lw_index_new(lw_index **out, const lw_index_options *opts)
@@ -59,27 +34,53 @@ int lw_index_new(lw_index **out, const lw_index_options *opts)
 
 	LW_ASSERT_ARG(out);
 	*out = NULL;
-	if (opts)
+	if (opts && opts->version == 1) {
+		/* A version 1 struct ends after seed. */
+		o.features = opts->features;
+		o.seed = opts->seed;
+	} else if (opts && opts->version == LW_INDEX_OPTIONS_VERSION) {
 		o = *opts;
-	if (o.features < 2 || o.features > MAX_FEATURES || o.features % 2) {
+	} else if (opts) {
+		lw_error_set(LW_ERRCLASS_INVALID, "lw_index_options version %u is unknown (this build knows 1 to %d)",
+			     opts->version, LW_INDEX_OPTIONS_VERSION);
+		return LW_EINVALID;
+	}
+	o.version = LW_INDEX_OPTIONS_VERSION;
+	if (o.features < 2 || o.features > LW__INDEX_MAX_FEATURES || o.features % 2) {
 		lw_error_set(LW_ERRCLASS_INVALID, "sketch length %zu must be even, 2 to %d", o.features,
-			     MAX_FEATURES);
+			     LW__INDEX_MAX_FEATURES);
+		return LW_EINVALID;
+	}
+	if (o.probes < 1 || o.lists > LW__INDEX_MAX_LISTS) {
+		lw_error_set(LW_ERRCLASS_INVALID, "index probes %zu must be at least 1 and lists %zu at most %d",
+			     o.probes, o.lists, LW__INDEX_MAX_LISTS);
 		return LW_EINVALID;
 	}
 	if (!(ix = lw__calloc(1, sizeof(*ix))))
 		return LW_ENOMEM;
-	ix->D = o.features;
-	ix->seed = o.seed;
+	ix->o = o;
 	*out = ix;
 	return 0;
 }
 
-static void partition_dispose(partition *p)
+void lw__index_list_dispose(lw__index_list *l)
 {
-	free(p->W);
-	free(p->vec);
-	free(p->norm2);
-	free(p->ids);
+	free(l->ids);
+	free(l->scale);
+	free(l->norm2);
+	free(l->codes);
+	memset(l, 0, sizeof(*l));
+}
+
+void lw__index_part_dispose(lw__index_part *p)
+{
+	for (size_t i = 0; p->lists && i < p->nlist; i++)
+		lw__index_list_dispose(&p->lists[i]);
+	free(p->lists);
+	free(p->WT);
+	free(p->centroids);
+	free(p->cnorm2);
+	memset(p, 0, sizeof(*p));
 }
 
 void lw_index_free(lw_index *ix)
@@ -87,7 +88,7 @@ void lw_index_free(lw_index *ix)
 	if (!ix)
 		return;
 	for (size_t i = 0; i < ix->nparts; i++)
-		partition_dispose(&ix->parts[i]);
+		lw__index_part_dispose(&ix->parts[i]);
 	free(ix->parts);
 	free(ix->map);
 	free(ix);
@@ -98,27 +99,35 @@ size_t lw_index_size(const lw_index *ix)
 	return ix ? ix->map_used : 0;
 }
 
-/* The feature map depends only on (seed, dim, gamma): every dock derives the same one. */
-static int partition_init(partition *p, const lw_index *ix, size_t dim, double gamma)
+size_t lw_index_bytes(const lw_index *ix)
 {
-	uint64_t gbits;
-	lw_rng rng;
-	double sd = sqrt(2.0 * gamma);
+	size_t total;
 
-	memset(p, 0, sizeof(*p));
-	p->dim = dim;
-	p->gamma = gamma;
-	p->W = lw__mallocarray(ix->D / 2, dim * sizeof(double));
-	if (!p->W)
-		return LW_ENOMEM;
-	memcpy(&gbits, &gamma, sizeof(gbits));
-	lw_rng_seed(&rng, mix64(ix->seed ^ mix64(dim) ^ mix64(gbits + 1)));
-	for (size_t i = 0; i < ix->D / 2 * dim; i++)
-		p->W[i] = sd * lw_rng_normal(&rng);
+	if (!ix)
+		return 0;
+	total = sizeof(*ix) + ix->nparts * sizeof(lw__index_part) + ix->map_cap * sizeof(lw__index_bucket);
+	for (size_t i = 0; i < ix->nparts; i++) {
+		const lw__index_part *p = &ix->parts[i];
+
+		total += ix->o.features / 2 * p->dim * sizeof(double) + p->nlist * sizeof(lw__index_list);
+		if (p->centroids)
+			total += p->nlist * (ix->o.features + 1) * sizeof(float);
+		for (size_t l = 0; l < p->nlist; l++)
+			total += (size_t)p->lists[l].cap * (sizeof(uint64_t) + 2 * sizeof(float) + ix->o.features);
+	}
+	return total;
+}
+
+int lw_index_set_probes(lw_index *ix, size_t probes)
+{
+	LW_ASSERT_ARG(ix && probes >= 1);
+	ix->o.probes = probes;
 	return 0;
 }
 
-static int find_partition(const lw_index *ix, size_t dim, double gamma)
+/* --- partitions ------------------------------------------------------------ */
+
+static int find_part(const lw_index *ix, size_t dim, double gamma)
 {
 	for (size_t i = 0; i < ix->nparts; i++)
 		if (ix->parts[i].dim == dim && ix->parts[i].gamma == gamma)
@@ -126,101 +135,102 @@ static int find_partition(const lw_index *ix, size_t dim, double gamma)
 	return -1;
 }
 
-static int get_partition(partition **out, lw_index *ix, size_t dim, double gamma)
+/* The feature map depends only on (seed, dim, gamma): every dock derives the same one. */
+static int part_init(lw__index_part *p, const lw_index *ix, size_t dim, double gamma)
 {
-	int at = find_partition(ix, dim, gamma), err;
-	partition *grown;
+	uint64_t gbits;
+
+	memset(p, 0, sizeof(*p));
+	p->dim = dim;
+	p->gamma = gamma;
+	p->nlist = 1;
+	if (!(p->lists = lw__calloc(1, sizeof(lw__index_list))) ||
+	    !(p->WT = lw__mallocarray(ix->o.features / 2, dim * sizeof(double))))
+		return LW_ENOMEM;
+	memcpy(&gbits, &gamma, sizeof(gbits));
+	return lw__index_feature_map(p->WT, ix->o.features / 2, dim, gamma,
+				     lw__index_mix64(ix->o.seed ^ lw__index_mix64(dim) ^
+						     lw__index_mix64(gbits + 1)));
+}
+
+int lw__index_part_get(lw__index_part **out, lw_index *ix, size_t dim, double gamma)
+{
+	int at = find_part(ix, dim, gamma), err;
+	lw__index_part *grown;
 
 	if (at >= 0) {
 		*out = &ix->parts[at];
 		return 0;
 	}
-	if (!(grown = lw__reallocarray(ix->parts, ix->nparts + 1, sizeof(partition))))
+	if (dim > LW__INDEX_MAP_DOUBLES / (ix->o.features / 2)) {
+		lw_error_set(LW_ERRCLASS_INVALID,
+			     "specifications of %zu columns are too wide for %zu sketch features (at most %zu)",
+			     dim, ix->o.features, LW__INDEX_MAP_DOUBLES / (ix->o.features / 2));
+		return LW_EINVALID;
+	}
+	if (ix->nparts >= LW__INDEX_MAX_PARTS) {
+		lw_error_set(LW_ERRCLASS_INVALID, "the index holds %d (dimension, gamma) partitions already",
+			     LW__INDEX_MAX_PARTS);
+		return LW_EINVALID;
+	}
+	if (!(grown = lw__reallocarray(ix->parts, ix->nparts + 1, sizeof(lw__index_part))))
 		return LW_ENOMEM;
 	ix->parts = grown;
-	if ((err = partition_init(&ix->parts[ix->nparts], ix, dim, gamma)) < 0) {
-		partition_dispose(&ix->parts[ix->nparts]);
+	if ((err = part_init(&ix->parts[ix->nparts], ix, dim, gamma)) < 0) {
+		lw__index_part_dispose(&ix->parts[ix->nparts]);
 		return err;
 	}
 	*out = &ix->parts[ix->nparts++];
 	return 0;
 }
 
-/*
- * sketch (D doubles) = sqrt(2/D) sum_i beta_i [cos(W z_i), sin(W z_i)]: the
- * paired form, whose estimate of k(x, y) has lower variance than cosines
- * with random phases (Sutherland and Schneider, 2015).
- */
-static int sketch(double *out, const lw_index *ix, const partition *p, const lw_rkme *r)
-{
-	size_t k = lw_rkme_k(r), m = ix->D / 2;
-	double *proj = lw__mallocarray(k, 3 * m * sizeof(double)), scale = sqrt(1.0 / (double)m);
-	double *sn = proj + k * m, *cs = sn + k * m;
+/* --- id map ---------------------------------------------------------------- */
 
-	if (!proj)
-		return LW_ENOMEM;
-	cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)k, (int)m, (int)p->dim, 1.0,
-		    r->z.data, (int)p->dim, p->W, (int)p->dim, 0.0, proj, (int)m);
-	lw__sincos(sn, cs, proj, k * m);
-	memset(out, 0, ix->D * sizeof(double));
-	for (size_t i = 0; i < k; i++) {
-		double w = r->beta[i] * scale;
-
-		for (size_t j = 0; j < m; j++) {
-			out[2 * j] += w * cs[i * m + j];
-			out[2 * j + 1] += w * sn[i * m + j];
-		}
-	}
-	free(proj);
-	return 0;
-}
-
-/* --- id map ------------------------------------------------------------ */
-
-static size_t map_find(const lw_index *ix, uint64_t id)
+size_t lw__index_map_find(const lw_index *ix, uint64_t id)
 {
 	size_t mask = ix->map_cap - 1, i;
 
 	if (!ix->map_cap)
 		return SIZE_MAX;
-	for (i = mix64(id) & mask; ix->map[i].slot != SIZE_MAX; i = (i + 1) & mask)
+	for (i = lw__index_mix64(id) & mask; ix->map[i].pos != UINT32_MAX; i = (i + 1) & mask)
 		if (ix->map[i].id == id)
 			return i;
 	return SIZE_MAX;
 }
 
-static void map_put_nogrow(lw_index *ix, bucket b)
+/* Insert or overwrite; the caller has reserved room. */
+void lw__index_map_put(lw_index *ix, lw__index_bucket b)
 {
-	size_t mask = ix->map_cap - 1, i = mix64(b.id) & mask;
+	size_t mask = ix->map_cap - 1, i = lw__index_mix64(b.id) & mask;
 
-	while (ix->map[i].slot != SIZE_MAX && ix->map[i].id != b.id)
+	while (ix->map[i].pos != UINT32_MAX && ix->map[i].id != b.id)
 		i = (i + 1) & mask;
-	if (ix->map[i].slot == SIZE_MAX)
+	if (ix->map[i].pos == UINT32_MAX)
 		ix->map_used++;
 	ix->map[i] = b;
 }
 
 /* Keep the load under one half: probes stay short. */
-static int map_reserve(lw_index *ix, size_t want)
+int lw__index_map_reserve(lw_index *ix, size_t want)
 {
-	bucket *old = ix->map;
+	lw__index_bucket *old = ix->map;
 	size_t old_cap = ix->map_cap, cap = old_cap ? old_cap : 64;
 
 	while (cap < 2 * want)
 		cap *= 2;
 	if (cap == old_cap)
 		return 0;
-	if (!(ix->map = lw__mallocarray(cap, sizeof(bucket)))) {
+	if (!(ix->map = lw__mallocarray(cap, sizeof(lw__index_bucket)))) {
 		ix->map = old;
 		return LW_ENOMEM;
 	}
 	for (size_t i = 0; i < cap; i++)
-		ix->map[i].slot = SIZE_MAX;
+		ix->map[i].pos = UINT32_MAX;
 	ix->map_cap = cap;
 	ix->map_used = 0;
 	for (size_t i = 0; i < old_cap; i++)
-		if (old[i].slot != SIZE_MAX)
-			map_put_nogrow(ix, old[i]);
+		if (old[i].pos != UINT32_MAX)
+			lw__index_map_put(ix, old[i]);
 	free(old);
 	return 0;
 }
@@ -230,139 +240,322 @@ static void map_delete(lw_index *ix, size_t i)
 {
 	size_t mask = ix->map_cap - 1, j = i;
 
-	ix->map[i].slot = SIZE_MAX;
+	ix->map[i].pos = UINT32_MAX;
 	ix->map_used--;
 	for (;;) {
 		size_t home;
 
 		j = (j + 1) & mask;
-		if (ix->map[j].slot == SIZE_MAX)
+		if (ix->map[j].pos == UINT32_MAX)
 			return;
-		home = mix64(ix->map[j].id) & mask;
+		home = lw__index_mix64(ix->map[j].id) & mask;
 		/* Move j into the hole at i unless its home lies cyclically in (i, j]. */
 		if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
 			ix->map[i] = ix->map[j];
-			ix->map[j].slot = SIZE_MAX;
+			ix->map[j].pos = UINT32_MAX;
 			i = j;
 		}
 	}
 }
 
-/* --- updates ----------------------------------------------------------- */
+/* --- lists ----------------------------------------------------------------- */
 
-static int partition_grow(partition *p, size_t D)
+int lw__index_list_reserve(lw__index_list *l, size_t D, size_t cap)
 {
-	size_t cap = p->cap ? 2 * p->cap : 64;
-	float *vec, *norm2;
-	uint64_t *ids;
+	void *p;
 
-	if (!(vec = lw__reallocarray(p->vec, cap, D * sizeof(float))))
+	if (cap <= l->cap)
+		return 0;
+	if (cap > UINT32_MAX) {
+		lw_error_set(LW_ERRCLASS_INVALID, "an index list cannot hold more than %u entries", UINT32_MAX);
+		return LW_EINVALID;
+	}
+	if (!(p = lw__reallocarray(l->ids, cap, sizeof(uint64_t))))
 		return LW_ENOMEM;
-	p->vec = vec;
-	if (!(norm2 = lw__reallocarray(p->norm2, cap, sizeof(float))))
+	l->ids = p;
+	if (!(p = lw__reallocarray(l->scale, cap, sizeof(float))))
 		return LW_ENOMEM;
-	p->norm2 = norm2;
-	if (!(ids = lw__reallocarray(p->ids, cap, sizeof(uint64_t))))
+	l->scale = p;
+	if (!(p = lw__reallocarray(l->norm2, cap, sizeof(float))))
 		return LW_ENOMEM;
-	p->ids = ids;
-	p->cap = cap;
+	l->norm2 = p;
+	if (!(p = lw__reallocarray(l->codes, cap, D)))
+		return LW_ENOMEM;
+	l->codes = p;
+	l->cap = (uint32_t)cap;
 	return 0;
 }
 
-static void store_sketch(partition *p, size_t slot, const double *s, size_t D)
+int lw__index_list_push(lw__index_list *l, size_t D, uint64_t id, const int8_t *code, float scale,
+			float norm2)
 {
-	float *v = p->vec + slot * D;
-	double n2 = 0;
+	int err;
 
-	for (size_t j = 0; j < D; j++) {
-		v[j] = (float)s[j];
-		n2 += (double)v[j] * v[j];
-	}
-	p->norm2[slot] = (float)n2;
+	if (l->count == l->cap &&
+	    (err = lw__index_list_reserve(l, D, l->cap ? (size_t)l->cap + l->cap / 2 + 8 : 16)) < 0)
+		return err;
+	l->ids[l->count] = id;
+	l->scale[l->count] = scale;
+	l->norm2[l->count] = norm2;
+	memcpy(l->codes + (size_t)l->count * D, code, D);
+	l->count++;
+	return 0;
 }
 
-/* Drop a slot by moving the partition's last entry into it. */
-static void remove_slot(lw_index *ix, partition *p, uint32_t part, size_t slot)
+/* Drop the entry in bucket b by moving its list's last entry into its slot. */
+static void remove_at(lw_index *ix, size_t b)
 {
-	size_t last = --p->count;
+	lw__index_bucket e = ix->map[b];
+	lw__index_part *p = &ix->parts[e.part];
+	lw__index_list *l = &p->lists[e.list];
+	uint32_t last = --l->count;
+	size_t D = ix->o.features;
 
-	if (slot != last) {
-		size_t b;
-
-		memcpy(p->vec + slot * ix->D, p->vec + last * ix->D, ix->D * sizeof(float));
-		p->norm2[slot] = p->norm2[last];
-		p->ids[slot] = p->ids[last];
-		b = map_find(ix, p->ids[slot]);
-		ix->map[b] = (bucket){ p->ids[slot], part, slot };
+	map_delete(ix, b);
+	p->count--;
+	if (e.pos != last) {
+		l->ids[e.pos] = l->ids[last];
+		l->scale[e.pos] = l->scale[last];
+		l->norm2[e.pos] = l->norm2[last];
+		memcpy(l->codes + (size_t)e.pos * D, l->codes + (size_t)last * D, D);
+		ix->map[lw__index_map_find(ix, l->ids[e.pos])].pos = e.pos;
 	}
+}
+
+/* --- updates --------------------------------------------------------------- */
+
+static size_t lists_for(const lw_index *ix, size_t n)
+{
+	size_t want = ix->o.lists ? ix->o.lists : (size_t)lrint(sqrt((double)n));
+
+	if (want > n)
+		want = n;
+	return want > LW__INDEX_MAX_LISTS ? LW__INDEX_MAX_LISTS : want;
+}
+
+int lw__index_maybe_train(lw_index *ix, lw__index_part *p)
+{
+	if (p->nlist > 1 && p->count < ix->o.flat_max / 2)
+		return lw__index_relist(ix, p, 1);
+	if (p->count < ix->o.flat_max || lists_for(ix, p->count) < 2 ||
+	    (p->trained_at && p->count < 2 * p->trained_at))
+		return 0;
+	return lw__index_relist(ix, p, lists_for(ix, p->count));
+}
+
+int lw_index_train(lw_index *ix)
+{
+	int err = 0;
+
+	LW_ASSERT_ARG(ix);
+	for (size_t i = 0; i < ix->nparts && err == 0; i++) {
+		lw__index_part *p = &ix->parts[i];
+
+		if (p->count >= ix->o.flat_max && lists_for(ix, p->count) >= 2)
+			err = lw__index_relist(ix, p, lists_for(ix, p->count));
+		else if (p->nlist > 1 && p->count < ix->o.flat_max / 2)
+			err = lw__index_relist(ix, p, 1);
+	}
+	return err;
 }
 
 int lw_index_remove(lw_index *ix, uint64_t id)
 {
 	size_t b;
-	bucket e;
+	uint32_t part;
 
 	LW_ASSERT_ARG(ix);
-	if ((b = map_find(ix, id)) == SIZE_MAX) {
+	if ((b = lw__index_map_find(ix, id)) == SIZE_MAX) {
 		lw_error_set(LW_ERRCLASS_INVALID, "id %llu is not in the index", (unsigned long long)id);
 		return LW_ENOTFOUND;
 	}
-	e = ix->map[b];
-	map_delete(ix, b);
-	remove_slot(ix, &ix->parts[e.part], e.part, e.slot);
-	return 0;
+	part = ix->map[b].part;
+	remove_at(ix, b);
+	return lw__index_maybe_train(ix, &ix->parts[part]);
+}
+
+/* i: position in a batch, or SIZE_MAX for a query's specification. */
+static int check_spec(const lw_rkme *r, size_t i)
+{
+	char what[64];
+
+	if (r && lw_rkme_k(r) > 0 && lw_rkme_dim(r) > 0 && lw_rkme_dim(r) <= LW__INDEX_MAX_DIM && r->beta &&
+	    r->gamma > 0 && isfinite(r->gamma))
+		return 0;
+	if (i == SIZE_MAX)
+		snprintf(what, sizeof(what), "the query's specification");
+	else
+		snprintf(what, sizeof(what), "specification %zu of the batch", i);
+	lw_error_set(LW_ERRCLASS_INVALID, "%s cannot be sketched: it needs points, 1 to %d columns and a finite gamma > 0",
+		     what, LW__INDEX_MAX_DIM);
+	return LW_EINVALID;
+}
+
+/*
+ * Sketch, quantise and place every specification of the batch, in parallel.
+ * The error slot is per thread, so the message is set here, for the
+ * earliest failure, once the workers are done.
+ */
+static int sketch_batch(int8_t *codes, lw__index_code *meta, const lw_index *ix,
+			const uint32_t *part, const lw_rkme *const *r, size_t n)
+{
+	size_t D = ix->o.features, first_bad = SIZE_MAX;
+	int err = 0;
+
+#pragma omp parallel if (n > 4)
+	{
+		double *s = lw__mallocarray(D + lw__index_sketch_scratch(D), sizeof(double));
+		float *u = lw__mallocarray(D, sizeof(float));
+		int mine = s && u ? 0 : LW_ENOMEM;
+		size_t at = mine < 0 ? 0 : SIZE_MAX;
+
+#pragma omp for schedule(dynamic, 8)
+		for (size_t i = 0; i < n; i++) {
+			const lw__index_part *p = &ix->parts[part[i]];
+			int8_t *c = codes + i * D;
+			lw__index_code *m = &meta[i];
+
+			if (mine < 0)
+				continue;
+			if ((mine = lw__index_sketch(s, p->WT, D, r[i], s + D)) < 0) {
+				at = i;
+				continue;
+			}
+			lw__index_quantise(c, &m->scale, &m->norm2, s, D);
+			m->list = 0;
+			if (p->nlist > 1) {
+				for (size_t j = 0; j < D; j++)
+					u[j] = (float)s[j];
+				m->list = lw__index_nearest_list(p, u, D);
+			}
+		}
+		if (mine < 0) {
+#pragma omp critical(lw_index_batch_error)
+			if (at < first_bad || err == 0) {
+				first_bad = at;
+				err = mine;
+			}
+		}
+		free(s);
+		free(u);
+	}
+	if (err == LW_ENOMEM)
+		lw_error_set(LW_ERRCLASS_NOMEMORY, "out of memory sketching a batch of %zu specifications", n);
+	else if (err < 0 && n == 1)
+		lw_error_set(LW_ERRCLASS_INVALID,
+			     "the specification's points or weights are not finite: it cannot be sketched");
+	else if (err < 0)
+		lw_error_set(LW_ERRCLASS_INVALID,
+			     "specification %zu of the batch has points or weights that are not finite: it "
+			     "cannot be sketched",
+			     first_bad);
+	return err;
+}
+
+int lw_index_add_many(lw_index *ix, const uint64_t *ids, const lw_rkme *const *r, size_t n)
+{
+	uint32_t *part = NULL;
+	int8_t *codes = NULL;
+	lw__index_code *meta = NULL;
+	char *touched = NULL;
+	int err = 0;
+
+	LW_ASSERT_ARG(ix && (n == 0 || (ids && r)));
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((err = check_spec(r[i], i)) < 0)
+			return err;
+	part = lw__mallocarray(n, sizeof(uint32_t));
+	codes = lw__mallocarray(n, ix->o.features);
+	meta = lw__mallocarray(n, sizeof(lw__index_code));
+	if (!part || !codes || !meta) {
+		err = LW_ENOMEM;
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++) {
+		lw__index_part *p;
+
+		if ((err = lw__index_part_get(&p, ix, lw_rkme_dim(r[i]), r[i]->gamma)) < 0)
+			goto done;
+		part[i] = (uint32_t)(p - ix->parts);
+	}
+	if ((err = sketch_batch(codes, meta, ix, part, r, n)) < 0 ||
+	    (err = lw__index_map_reserve(ix, ix->map_used + n)) < 0)
+		goto done;
+	if (!(touched = lw__calloc(ix->nparts, 1))) {
+		err = LW_ENOMEM;
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++) {
+		lw__index_part *p = &ix->parts[part[i]];
+		lw__index_list *l = &p->lists[meta[i].list];
+		size_t b = lw__index_map_find(ix, ids[i]);
+
+		if (p->count >= LW__INDEX_MAX_ENTRIES - 1) {
+			lw_error_set(LW_ERRCLASS_INVALID, "an index partition is full");
+			err = LW_EINVALID;
+			goto done;
+		}
+		if (b != SIZE_MAX)
+			remove_at(ix, b);
+		if ((err = lw__index_list_push(l, ix->o.features, ids[i], codes + i * ix->o.features,
+					       meta[i].scale, meta[i].norm2)) < 0)
+			goto done;
+		lw__index_map_put(ix, (lw__index_bucket){ ids[i], part[i], meta[i].list, l->count - 1 });
+		p->count++;
+		touched[part[i]] = 1;
+	}
+done:
+	/* Retrain after the batch, also after a failure part-way through it. */
+	for (size_t i = 0; touched && i < ix->nparts; i++) {
+		int e2;
+
+		if (touched[i] && (e2 = lw__index_maybe_train(ix, &ix->parts[i])) < 0 && err == 0)
+			err = e2;
+	}
+	free(part);
+	free(codes);
+	free(meta);
+	free(touched);
+	return err;
 }
 
 int lw_index_add(lw_index *ix, uint64_t id, const lw_rkme *r)
 {
-	double *s = NULL;
-	partition *p;
-	int err;
-
 	LW_ASSERT_ARG(ix && r);
-	if (map_find(ix, id) != SIZE_MAX && (err = lw_index_remove(ix, id)) < 0)
-		return err;
-	if ((err = get_partition(&p, ix, lw_rkme_dim(r), r->gamma)) < 0 ||
-	    (err = map_reserve(ix, ix->map_used + 1)) < 0)
-		return err;
-	if (p->count == p->cap && (err = partition_grow(p, ix->D)) < 0)
-		return err;
-	if (!(s = lw__mallocarray(ix->D, sizeof(double))))
-		return LW_ENOMEM;
-	if ((err = sketch(s, ix, p, r)) == 0) {
-		store_sketch(p, p->count, s, ix->D);
-		p->ids[p->count] = id;
-		map_put_nogrow(ix, (bucket){ id, (uint32_t)(p - ix->parts), p->count });
-		p->count++;
-	}
-	free(s);
-	return err;
+	return lw_index_add_many(ix, &id, &r, 1);
 }
 
-/* --- query ------------------------------------------------------------- */
+/* --- query ----------------------------------------------------------------- */
 
 typedef struct {
 	double d;
-	size_t slot;
+	uint64_t id;
 } hit;
 
-/* Max-heap on d holding the best k seen so far. */
+/* Max-heap on (d, id) holding the best k seen so far. */
+static int worse(hit a, hit b)
+{
+	return a.d > b.d || (a.d == b.d && a.id > b.id);
+}
+
 static void heap_push(hit *h, size_t *n, size_t k, hit x)
 {
 	size_t i;
 
 	if (*n == k) {
-		if (x.d >= h[0].d)
+		if (!worse(h[0], x))
 			return;
 		/* Replace the worst and sift down. */
 		i = 0;
 		for (;;) {
 			size_t l = 2 * i + 1, r = l + 1, m = i;
-			double dm = x.d;
+			hit hm = x;
 
-			if (l < k && h[l].d > dm)
-				m = l, dm = h[l].d;
-			if (r < k && h[r].d > dm)
+			if (l < k && worse(h[l], hm))
+				m = l, hm = h[l];
+			if (r < k && worse(h[r], hm))
 				m = r;
 			if (m == i)
 				break;
@@ -372,7 +565,7 @@ static void heap_push(hit *h, size_t *n, size_t k, hit x)
 		h[i] = x;
 		return;
 	}
-	for (i = (*n)++; i > 0 && h[(i - 1) / 2].d < x.d; i = (i - 1) / 2)
+	for (i = (*n)++; i > 0 && worse(x, h[(i - 1) / 2]); i = (i - 1) / 2)
 		h[i] = h[(i - 1) / 2];
 	h[i] = x;
 }
@@ -381,44 +574,85 @@ static int by_hit(const void *a, const void *b)
 {
 	const hit *x = a, *y = b;
 
+	return worse(*x, *y) ? 1 : worse(*y, *x) ? -1 : 0;
+}
+
+static void scan_list(hit *h, size_t *n, size_t k, const lw__index_list *l, const float *u, double un,
+		      size_t D)
+{
+	for (uint32_t i = 0; i < l->count; i++) {
+		float dot = lw__index_code_dot(u, l->codes + (size_t)i * D, D);
+		double d = un + l->norm2[i] - 2.0 * (double)l->scale[i] * dot;
+
+		if (*n < k || d <= h[0].d)
+			heap_push(h, n, k, (hit){ d, l->ids[i] });
+	}
+}
+
+typedef struct {
+	float d;
+	uint32_t list;
+} probe;
+
+static int by_probe(const void *a, const void *b)
+{
+	const probe *x = a, *y = b;
+
 	if (x->d != y->d)
 		return x->d < y->d ? -1 : 1;
-	return x->slot < y->slot ? -1 : x->slot > y->slot;
+	return x->list < y->list ? -1 : x->list > y->list;
 }
 
 int lw_index_query(uint64_t *ids, double *approx, size_t *count, const lw_index *ix,
 		   const lw_rkme *user, size_t k)
 {
-	const partition *p;
+	const lw__index_part *p;
+	size_t D, kk, n = 0, seen = 0;
 	double *s = NULL, un = 0;
-	float *u = NULL, *dots = NULL;
+	float *u = NULL;
 	hit *h = NULL;
-	size_t n = 0;
-	int at, err = LW_ENOMEM;
+	probe *order = NULL;
+	int at, err;
 
 	LW_ASSERT_ARG(ids && count && ix && user);
 	*count = 0;
-	if ((at = find_partition(ix, lw_rkme_dim(user), user->gamma)) < 0 || k == 0)
+	if ((err = check_spec(user, SIZE_MAX)) < 0)
+		return err;
+	if ((at = find_part(ix, lw_rkme_dim(user), user->gamma)) < 0 || k == 0 ||
+	    ix->parts[at].count == 0)
 		return 0;
 	p = &ix->parts[at];
-	s = lw__mallocarray(ix->D, sizeof(double));
-	u = lw__mallocarray(ix->D, sizeof(float));
-	dots = lw__mallocarray(p->count ? p->count : 1, sizeof(float));
-	h = lw__mallocarray(k, sizeof(hit));
-	if (!s || !u || !dots || !h || (err = sketch(s, ix, p, user)) < 0)
+	D = ix->o.features;
+	kk = k < p->count ? k : p->count;
+	err = LW_ENOMEM;
+	s = lw__mallocarray(D + lw__index_sketch_scratch(D), sizeof(double));
+	u = lw__mallocarray(D, sizeof(float));
+	h = lw__mallocarray(kk, sizeof(hit));
+	order = lw__mallocarray(p->nlist, sizeof(probe));
+	if (!s || !u || !h || !order || (err = lw__index_sketch(s, p->WT, D, user, s + D)) < 0)
 		goto done;
-	for (size_t j = 0; j < ix->D; j++) {
+	for (size_t j = 0; j < D; j++) {
 		u[j] = (float)s[j];
 		un += (double)u[j] * u[j];
 	}
-	if (p->count)
-		cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)p->count, (int)ix->D, 1.0f, p->vec,
-			    (int)ix->D, u, 1, 0.0f, dots, 1);
-	for (size_t i = 0; i < p->count; i++)
-		heap_push(h, &n, k, (hit){ un + p->norm2[i] - 2.0 * dots[i], i });
+	if (p->nlist == 1) {
+		scan_list(h, &n, kk, &p->lists[0], u, un, D);
+	} else {
+		for (size_t c = 0; c < p->nlist; c++)
+			order[c] = (probe){ p->cnorm2[c] - 2 * lw__index_dot(u, p->centroids + c * D, D),
+					    (uint32_t)c };
+		qsort(order, p->nlist, sizeof(probe), by_probe);
+		/* The nearest `probes` lists, and more while they hold fewer than k entries. */
+		for (size_t c = 0; c < p->nlist && (c < ix->o.probes || seen < kk); c++) {
+			const lw__index_list *l = &p->lists[order[c].list];
+
+			scan_list(h, &n, kk, l, u, un, D);
+			seen += l->count;
+		}
+	}
 	qsort(h, n, sizeof(hit), by_hit);
 	for (size_t i = 0; i < n; i++) {
-		ids[i] = p->ids[h[i].slot];
+		ids[i] = h[i].id;
 		if (approx)
 			approx[i] = h[i].d;
 	}
@@ -427,124 +661,7 @@ int lw_index_query(uint64_t *ids, double *approx, size_t *count, const lw_index 
 done:
 	free(s);
 	free(u);
-	free(dots);
 	free(h);
-	return err;
-}
-
-/* --- persistence ------------------------------------------------------- */
-
-static int write_all(FILE *f, const void *p, size_t size, size_t n)
-{
-	return fwrite(p, size, n, f) == n ? 0 : -1;
-}
-
-int lw_index_save(const lw_index *ix, const char *path)
-{
-	uint64_t head[4] = { BYTE_ORDER_MARK, ix ? ix->D : 0, ix ? ix->seed : 0, ix ? ix->nparts : 0 };
-	FILE *f;
-	char *tmp;
-	int err, bad = 0;
-
-	LW_ASSERT_ARG(ix && path);
-	if ((err = lw__atomic_open(&f, &tmp, path)) < 0)
-		return err;
-	bad |= write_all(f, INDEX_MAGIC, 1, 8) | write_all(f, head, sizeof(uint64_t), 4);
-	for (size_t i = 0; i < ix->nparts && !bad; i++) {
-		const partition *p = &ix->parts[i];
-		uint64_t meta[2] = { p->dim, p->count };
-
-		bad |= write_all(f, meta, sizeof(uint64_t), 2) | write_all(f, &p->gamma, sizeof(double), 1) |
-		       write_all(f, p->ids, sizeof(uint64_t), p->count) |
-		       write_all(f, p->vec, sizeof(float), p->count * ix->D);
-	}
-	if (bad)
-		lw_error_set(LW_ERRCLASS_OS, "cannot write %s", path);
-	err = lw__atomic_close(f, tmp, path, !bad);
-	return bad ? LW_EIO : err;
-}
-
-static int corrupt(const char *path, const char *what)
-{
-	lw_error_set(LW_ERRCLASS_DATA, "%s: not a usable index (%s); delete it to rebuild", path, what);
-	return LW_EINVALID;
-}
-
-static int read_partition(lw_index *ix, FILE *f, const char *path)
-{
-	uint64_t meta[2];
-	double gamma;
-	partition *p;
-	int err;
-
-	if (fread(meta, sizeof(uint64_t), 2, f) != 2 || fread(&gamma, sizeof(double), 1, f) != 1)
-		return corrupt(path, "truncated partition header");
-	if (meta[0] == 0 || meta[0] > MAX_DIM || !(gamma > 0) || !isfinite(gamma) ||
-	    meta[1] > ((uint64_t)1 << 32))
-		return corrupt(path, "bad partition header");
-	if ((err = get_partition(&p, ix, (size_t)meta[0], gamma)) < 0)
-		return err;
-	while (p->cap < meta[1])
-		if ((err = partition_grow(p, ix->D)) < 0)
-			return err;
-	if (fread(p->ids, sizeof(uint64_t), meta[1], f) != meta[1] ||
-	    fread(p->vec, sizeof(float) * ix->D, meta[1], f) != meta[1])
-		return corrupt(path, "truncated sketches");
-	if ((err = map_reserve(ix, ix->map_used + meta[1])) < 0)
-		return err;
-	for (size_t i = 0; i < meta[1]; i++) {
-		const float *v = p->vec + i * ix->D;
-		double n2 = 0;
-
-		if (map_find(ix, p->ids[i]) != SIZE_MAX)
-			return corrupt(path, "an id appears twice");
-		for (size_t j = 0; j < ix->D; j++)
-			n2 += (double)v[j] * v[j];
-		if (!isfinite(n2))
-			return corrupt(path, "a sketch is not finite");
-		p->norm2[i] = (float)n2;
-		map_put_nogrow(ix, (bucket){ p->ids[i], (uint32_t)(p - ix->parts), i });
-		p->count++;
-	}
-	return 0;
-}
-
-int lw_index_load(lw_index **out, const char *path)
-{
-	lw_index_options o = LW_INDEX_OPTIONS_INIT;
-	uint64_t head[4];
-	char magic[8];
-	FILE *f;
-	int err;
-
-	LW_ASSERT_ARG(out && path);
-	*out = NULL;
-	if (!(f = fopen(path, "rb"))) {
-		lw_error_set(LW_ERRCLASS_OS, "cannot open %s", path);
-		return LW_ENOTFOUND;
-	}
-	if (fread(magic, 1, 8, f) != 8 || memcmp(magic, INDEX_MAGIC, 8) ||
-	    fread(head, sizeof(uint64_t), 4, f) != 4) {
-		err = corrupt(path, "bad header");
-		goto done;
-	}
-	if (head[0] != BYTE_ORDER_MARK || head[1] < 2 || head[1] % 2 || head[1] > MAX_FEATURES || head[3] > 4096) {
-		err = corrupt(path, "written on another architecture or damaged");
-		goto done;
-	}
-	o.features = (size_t)head[1];
-	o.seed = head[2];
-	if ((err = lw_index_new(out, &o)) < 0)
-		goto done;
-	for (uint64_t i = 0; i < head[3] && err == 0; i++)
-		err = read_partition(*out, f, path);
-	if (err == 0 && fgetc(f) != EOF)
-		err = corrupt(path, "trailing bytes");
-done:
-	fclose(f);
-	if (err < 0) {
-		lw_index_free(*out);
-		*out = NULL;
-	}
+	free(order);
 	return err;
 }
