@@ -164,29 +164,43 @@ int lw__dock_resync(lw_dock *d, const char *id)
 	return err == LW_ENOTFOUND ? 0 : err;
 }
 
+/* Specifications are parsed in batches and sketched together (in parallel). */
+#define REBUILD_BATCH 1024
+
 typedef struct {
 	lw_dock *d;
 	size_t done, total;
+	uint64_t keys[REBUILD_BATCH];
+	lw_rkme *r[REBUILD_BATCH];
+	size_t n;
 } rebuild_walk;
+
+static int rebuild_flush(rebuild_walk *w)
+{
+	int err = w->n ? lw_index_add_many(w->d->ix, w->keys, (const lw_rkme *const *)w->r, w->n) : 0;
+
+	for (size_t i = 0; i < w->n; i++)
+		lw_rkme_free(w->r[i]);
+	w->done += w->n;
+	w->n = 0;
+	if (err == 0 && w->d->o.progress && w->total &&
+	    w->d->o.progress("indexing", (double)w->done / (double)w->total, w->d->o.payload) != 0)
+		err = LW_ECANCEL;
+	return err;
+}
 
 static int rebuild_one(const lw_store_spec *spec, void *payload)
 {
 	rebuild_walk *w = payload;
 	uint64_t key = lw__dock_key(spec->learnware_id);
 	lw_rkme *r = NULL;
-	int err;
 
 	/* A specification that does not parse stays out of search, as it would on add. */
 	if (!key || lw_rkme_from_json(&r, spec->json, spec->len, spec->learnware_id) < 0)
 		return 0;
-	err = lw_index_add(w->d->ix, key, r);
-	lw_rkme_free(r);
-	if (err < 0)
-		return err;
-	if (++w->done % 1024 == 0 && w->d->o.progress && w->total &&
-	    w->d->o.progress("indexing", (double)w->done / (double)w->total, w->d->o.payload) != 0)
-		return LW_ECANCEL;
-	return 0;
+	w->keys[w->n] = key;
+	w->r[w->n++] = r;
+	return w->n == REBUILD_BATCH ? rebuild_flush(w) : 0;
 }
 
 /* The newest event id now in the store (0 when there are none). */
@@ -209,26 +223,40 @@ static int rebuild(lw_dock *d)
 	lw_spec_filter f = LW_SPEC_FILTER_INIT;
 	lw_index_options io = LW_INDEX_OPTIONS_INIT;
 	lw_learnware_filter lf = LW_LEARNWARE_FILTER_INIT;
-	rebuild_walk w = { d, 0, 0 };
+	rebuild_walk *w = lw__calloc(1, sizeof(*w));
 	int64_t newest;
 	int err;
 
+	if (!w)
+		return LW_ENOMEM;
+	w->d = d;
+
 	/* Read the newest event first: what happens during the walk replays later. */
 	lf.usability = LW_USABILITY_USABLE;
-	if ((err = newest_event(&newest, d->st)) < 0 || (err = lw_store_count(&w.total, d->st, &lf)) < 0)
-		return err;
+	if ((err = newest_event(&newest, d->st)) < 0 || (err = lw_store_count(&w->total, d->st, &lf)) < 0)
+		goto done;
 	lw_index_free(d->ix);
 	d->ix = NULL;
 	cache_clear(d);
 	if ((err = lw_index_new(&d->ix, &io)) < 0)
-		return err;
+		goto done;
 	f.type = LW__TABLE_SPEC;
 	f.usable_only = 1;
-	if ((err = lw_store_foreach_spec(d->st, &f, rebuild_one, &w)) < 0)
-		return err;
-	d->last_event = newest;
-	d->dirty = 1;
-	return 0;
+	err = lw_store_foreach_spec(d->st, &f, rebuild_one, w);
+	if (err == 0)
+		err = rebuild_flush(w);
+	/* One training at the final size, rather than one per doubling. */
+	if (err == 0)
+		err = lw_index_train(d->ix);
+	if (err == 0) {
+		d->last_event = newest;
+		d->dirty = 1;
+	}
+done:
+	for (size_t i = 0; i < w->n; i++)
+		lw_rkme_free(w->r[i]);
+	free(w);
+	return err;
 }
 
 /* Ids named by events newer than last_event; LW_ERANGE-like 1 when too many. */
