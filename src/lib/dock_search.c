@@ -170,6 +170,23 @@ static int exact_candidates(candidates *c, lw_dock *d, const semantic_set *s, co
 	if (s->all) {
 		lw_spec_filter f = LW_SPEC_FILTER_INIT;
 		walk_all w = { d, c, user };
+		size_t k = lw_index_size(d->ix), got = 0;
+		uint64_t *keys = k ? lw__mallocarray(k, sizeof(*keys)) : NULL;
+
+		/* The index lists every usable table specification of the user's
+		 * dimension without reading their bodies from the store again; its
+		 * order does not matter here, every one is ranked exactly. */
+		if (keys && lw_index_query(keys, NULL, &got, d->ix, user, k) == 0) {
+			for (size_t i = 0; i < got && err == 0; i++) {
+				char id[16];
+
+				snprintf(id, sizeof(id), "%08llu", (unsigned long long)keys[i]);
+				err = add_if_comparable(c, d, id, user);
+			}
+			free(keys);
+			return err;
+		}
+		free(keys);
 
 		f.type = LW__TABLE_SPEC;
 		f.dim = lw_rkme_dim(user);
