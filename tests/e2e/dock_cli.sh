@@ -140,6 +140,11 @@ expect 2 "no dock" -- "$LW" dock list
 # Kill -9 during adds, again and again: afterwards every learnware is whole
 # or absent, none is lost, and search sees exactly the usable ones.
 kdock="$WORK/killed"
+# A killed add cannot remove its work folder: keep them in ours.  The
+# sandbox's uid must reach the package, so the path must be traversable.
+chmod 755 "$WORK"
+mkdir -m 755 "$WORK/tmp"
+export TMPDIR="$WORK/tmp"
 "$LW" dock init "$kdock" >/dev/null
 for round in 1 2 3 4 5 6; do
   "$LW" dock add --dock "$kdock" -q "${zips[@]}" >/dev/null 2>&1 &
