@@ -31,5 +31,6 @@
 #include "lw/store.h"
 #include "lw/train.h"
 #include "lw/sandbox.h"
+#include "lw/reuse.h"
 
 #endif

@@ -48,6 +48,8 @@ int cmd_model_serve(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_dock(int argc, char **argv);
 int cmd_search(int argc, char **argv);
+int cmd_reuse(int argc, char **argv);
+int cmd_fit(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 

@@ -17,6 +17,7 @@ static const struct {
 	{ "model-serve", cmd_model_serve },
 	{ "check", cmd_check },
 	{ "dock", cmd_dock }, { "search", cmd_search },
+	{ "reuse", cmd_reuse }, { "fit", cmd_fit },
 	{ "train", cmd_train }, { "predict", cmd_predict },
 };
 
@@ -33,6 +34,8 @@ static const char usage[] =
 	"  unpack   extract a learnware zip safely and show its manifest\n"
 	"  dock     keep a dock: add, list, show, update, delete, export, import\n"
 	"  search   find learnwares for a task: semantic filter, MMD ranking, mixture\n"
+	"  reuse    predict with learnwares: average, job selector, pruning, augmentation\n"
+	"  fit      fit a reuser and save it, to predict later with 'reuse --reuser'\n"
 	"  help     show this text\n"
 	"\n"
 	"Run 'learnware <verb> --help' for a verb's options.\n"

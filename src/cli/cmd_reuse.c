@@ -1,0 +1,412 @@
+/*
+ * learnware reuse and learnware fit: turn learnwares from a dock into
+ * predictions for the user's rows, with or without labels.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "lw/dock.h"
+#include "lw/reuse.h"
+
+static const char reuse_usage[] =
+	"usage: learnware reuse --dock DIR --learnwares ID,ID,... --method M --data USER.csv\n"
+	"                       [--labels LABELS.csv | --target COL] -o PREDICTIONS.csv [options]\n"
+	"       learnware reuse --dock DIR --reuser FITTED.json --data USER.csv -o PREDICTIONS.csv\n"
+	"       learnware fit   --dock DIR --learnwares ID,ID,... --method M --data USER.csv\n"
+	"                       [--labels LABELS.csv | --target COL] -o FITTED.json [options]\n"
+	"\n"
+	"Reuse learnwares of a dock on the user's rows.  Methods (the reference's\n"
+	"reusers, docs/reuse.md):\n"
+	"  average           mean of the outputs (regression) or a vote (classification)\n"
+	"  job-selector      route each row to the learnware whose data it resembles\n"
+	"                    (mixture weights from the RKMEs; no labels)\n"
+	"  ensemble-pruning  the subset the reference's multi-objective search keeps\n"
+	"                    (needs labels)\n"
+	"  feature-augment   the learnwares' outputs as extra features of a\n"
+	"                    cross-validated ridge or logistic model (needs labels)\n"
+	"'reuse' fits and predicts in one go; 'fit' saves the fitted reuser, and\n"
+	"'reuse --reuser' predicts with it again without refitting.\n"
+	"\n"
+	"  -d, --dock DIR|URI       the dock (default $LEARNWARE_DOCK)\n"
+	"      --files-root DIR     files folder of a postgresql:// dock\n"
+	"  -l, --learnwares IDS     comma-separated learnware ids\n"
+	"  -m, --method M           see above\n"
+	"      --data FILE          the user's rows (CSV or raw; --columns selects)\n"
+	"      --columns LIST       columns of --data to use, in the learnwares' order\n"
+	"      --drop LIST          columns of --data to leave out\n"
+	"      --target COL         a column of --data holding the labels (left out of the features)\n"
+	"      --labels FILE        labels in their own file (first column, one per row)\n"
+	"      --task T             regression (default) or classification\n"
+	"      --classes N          classification: the number of classes (default: from the models)\n"
+	"      --average MODE       mean, vote_by_label or vote_by_prob (average)\n"
+	"      --seed S             seed of herding, the selector, the pruning search (0)\n"
+	"      --reuser FILE        (reuse) predict with a reuser 'fit' saved\n"
+	"  -o, --output FILE        predictions CSV (reuse) or the fitted reuser (fit)\n"
+	"  -q, --quiet              no progress line\n";
+
+typedef struct {
+	const char *dock, *files_root, *learnwares, *method, *data, *columns, *drop, *target, *labels;
+	const char *average, *reuser, *output;
+	int quiet;
+	lw_reuse_options o;
+	char self[4096];
+} reuse_args;
+
+static int parse(reuse_args *a, int argc, char **argv, const char *verb)
+{
+	static const struct option longopts[] = {
+		{ "dock", required_argument, NULL, 'd' },       { "files-root", required_argument, NULL, 'F' },
+		{ "learnwares", required_argument, NULL, 'l' }, { "method", required_argument, NULL, 'm' },
+		{ "data", required_argument, NULL, 'D' },       { "columns", required_argument, NULL, 'C' },
+		{ "drop", required_argument, NULL, 'X' },
+		{ "target", required_argument, NULL, 'T' },     { "labels", required_argument, NULL, 'L' },
+		{ "task", required_argument, NULL, 't' },       { "classes", required_argument, NULL, 'k' },
+		{ "average", required_argument, NULL, 'a' },    { "seed", required_argument, NULL, 's' },
+		{ "reuser", required_argument, NULL, 'r' },     { "output", required_argument, NULL, 'o' },
+		{ "quiet", no_argument, NULL, 'q' },            { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	a->dock = getenv("LEARNWARE_DOCK");
+	while ((c = getopt_long(argc, argv, "d:l:m:o:qh", longopts, NULL)) != -1) {
+		int bad = 0;
+
+		switch (c) {
+		case 'd': a->dock = optarg; break;
+		case 'F': a->files_root = optarg; break;
+		case 'l': a->learnwares = optarg; break;
+		case 'm': a->method = optarg; break;
+		case 'D': a->data = optarg; break;
+		case 'C': a->columns = optarg; break;
+		case 'X': a->drop = optarg; break;
+		case 'T': a->target = optarg; break;
+		case 'L': a->labels = optarg; break;
+		case 'a': a->average = optarg; break;
+		case 'r': a->reuser = optarg; break;
+		case 'o': a->output = optarg; break;
+		case 'q': a->quiet = 1; break;
+		case 'k': bad = cli_parse_size(&a->o.n_classes, optarg, "--classes"); break;
+		case 's': bad = cli_parse_u64(&a->o.seed, optarg, "--seed"); break;
+		case 't':
+			if (!strcmp(optarg, "regression"))
+				a->o.task = LW_TASK_REGRESSION;
+			else if (!strcmp(optarg, "classification"))
+				a->o.task = LW_TASK_CLASSIFICATION;
+			else
+				return cli_usage_error(verb, "--task is regression or classification, not '%s'", optarg);
+			break;
+		case 'h': fputs(reuse_usage, stdout); return -1;
+		default: return cli_usage_error(verb, "unknown option");
+		}
+		if (bad)
+			return CLI_EXIT_USAGE;
+	}
+	if (optind != argc)
+		return cli_usage_error(verb, "unexpected argument '%s'", argv[optind]);
+	if (!a->dock)
+		return cli_usage_error(verb, "no dock: give --dock DIR or set LEARNWARE_DOCK");
+	if (!a->data || !a->output)
+		return cli_usage_error(verb, "--data and -o are required");
+	if (a->reuser && (strcmp(verb, "reuse") || a->method || a->learnwares))
+		return cli_usage_error(verb, "--reuser predicts with a fitted reuser: give it alone, with 'reuse'");
+	if (!a->reuser && (!a->method || !a->learnwares))
+		return cli_usage_error(verb, "--learnwares and --method are required");
+	if (a->method && !(a->o.method = lw_reuse_method_from_name(a->method)))
+		return cli_usage_error(verb, "--method is average, job-selector, ensemble-pruning or "
+					     "feature-augment, not '%s'", a->method);
+	if (a->average && (a->o.average = lw_average_mode_from_name(a->average)) == LW_AVERAGE_AUTO)
+		return cli_usage_error(verb, "--average is mean, vote_by_label or vote_by_prob, not '%s'",
+				       a->average);
+	if (a->target && a->labels)
+		return cli_usage_error(verb, "give the labels with --target or --labels, not both");
+	return 0;
+}
+
+static void free_each(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* One block holding the pointers and the strings, as the data readers
+ * return names, so that lw_data_free_names releases either. */
+static char **pack_names(char **v, size_t n)
+{
+	size_t bytes = (n + 1) * sizeof(char *);
+	char **out, *p;
+
+	for (size_t i = 0; i < n; i++)
+		bytes += strlen(v[i]) + 1;
+	if (!(out = malloc(bytes)))
+		return NULL;
+	p = (char *)(out + n + 1);
+	for (size_t i = 0; i < n; i++) {
+		out[i] = strcpy(p, v[i]);
+		p += strlen(v[i]) + 1;
+	}
+	out[n] = NULL;
+	return out;
+}
+
+/* Labels in their own file: the first field of each line; a header line is
+ * recognised by the count (one line more than the data has rows). */
+static int read_label_file(char ***out, const char *path, size_t rows)
+{
+	FILE *f = fopen(path, "r");
+	char line[4096], **v;
+	size_t n = 0;
+
+	if (!f) {
+		lw_error_set(LW_ERRCLASS_OS, "cannot read %s", path);
+		return LW_ENOTFOUND;
+	}
+	if (!(v = calloc(rows + 2, sizeof(char *)))) {
+		fclose(f);
+		return LW_ENOMEM;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *p = line, *end;
+
+		p[strcspn(p, ",;\t\r\n")] = '\0';
+		while (*p == ' ' || *p == '"')
+			p++;
+		end = p + strlen(p);
+		while (end > p && (end[-1] == ' ' || end[-1] == '"'))
+			*--end = '\0';
+		if (!*p && feof(f))
+			break;
+		if (n == rows + 1 || !(v[n++] = strdup(p))) {
+			free_each(v);
+			fclose(f);
+			lw_error_set(LW_ERRCLASS_DATA, "%s has more lines than the %zu rows of the data", path, rows);
+			return LW_EINVALID;
+		}
+	}
+	fclose(f);
+	if (n == rows + 1) { /* a header */
+		free(v[0]);
+		memmove(v, v + 1, rows * sizeof(char *));
+		v[rows] = NULL;
+		n = rows;
+	}
+	if (n != rows) {
+		free_each(v);
+		lw_error_set(LW_ERRCLASS_DATA, "%s has %zu labels for %zu rows of data", path, n, rows);
+		return LW_EINVALID;
+	}
+	*out = pack_names(v, n);
+	free_each(v);
+	return *out ? 0 : LW_ENOMEM;
+}
+
+/* The user's rows, and their labels as text when given (NULL otherwise). */
+static int read_user(lw_mat *X, char ***labels, const reuse_args *a)
+{
+	lw_data_options o = LW_DATA_OPTIONS_INIT;
+	int err;
+
+	*labels = NULL;
+	o.columns = a->columns;
+	o.drop = a->drop;
+	if (a->target)
+		return lw_data_read_target(X, NULL, labels, a->data, a->target, &o);
+	if ((err = lw_data_read(X, NULL, a->data, &o)) < 0)
+		return err;
+	return a->labels ? read_label_file(labels, a->labels, X->rows) : 0;
+}
+
+/* Text labels as numbers: regression targets, or class indices, by the
+ * learnwares' class names when they have them (else integers 0..k-1). */
+static int convert_labels(double **out, char **labels, size_t n, const reuse_args *a,
+			  const lw_reuse_member *members)
+{
+	const char *const *classes = a->o.task == LW_TASK_CLASSIFICATION ? lw_model_classes(members[0].model) : NULL;
+	const char *src = a->labels ? a->labels : a->data;
+	double *y = malloc((n ? n : 1) * sizeof(double));
+
+	if (!y)
+		return LW_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		char *end;
+		size_t k;
+
+		if (classes) {
+			for (k = 0; classes[k] && strcmp(classes[k], labels[i]); k++)
+				;
+			if (!classes[k]) {
+				lw_error_set(LW_ERRCLASS_DATA, "%s: label %zu '%s' is not a class of learnware %s "
+					     "(its classes: %s, %s, ...)", src, i + 1, labels[i], members[0].id,
+					     classes[0], classes[1] ? classes[1] : "");
+				free(y);
+				return LW_EINVALID;
+			}
+			y[i] = (double)k;
+			continue;
+		}
+		y[i] = strtod(labels[i], &end);
+		if (end == labels[i] || *end || !isfinite(y[i]) ||
+		    (a->o.task == LW_TASK_CLASSIFICATION && (y[i] < 0 || y[i] != (double)(long)y[i]))) {
+			lw_error_set(LW_ERRCLASS_DATA, "%s: label %zu '%s' is not %s", src, i + 1, labels[i],
+				     a->o.task == LW_TASK_CLASSIFICATION ? "a class index (0, 1, ...)" : "a finite number");
+			free(y);
+			return LW_EINVALID;
+		}
+	}
+	*out = y;
+	return 0;
+}
+
+/* The members named by a comma-separated id list (or by a fitted reuser). */
+static int open_members(lw_reuse_member **out, size_t *n, lw_dock *d, const char *const *ids, size_t count)
+{
+	lw_reuse_member *m = calloc(count ? count : 1, sizeof(*m));
+	int err = 0;
+
+	if (!m)
+		return LW_ENOMEM;
+	for (size_t i = 0; i < count && err == 0; i++) {
+		lw_rkme *r = NULL;
+
+		m[i].id = ids[i];
+		if ((err = lw_dock_model_open(&m[i].model, d, ids[i])) == 0) {
+			err = lw_dock_rkme(&r, d, ids[i]);
+			if (err == LW_ENOTFOUND)
+				err = 0; /* only the job selector needs one; it says so */
+			m[i].rkme = r;
+		}
+		*n = i + 1;
+	}
+	*out = m;
+	return err;
+}
+
+static void close_members(lw_reuse_member *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		lw_model_free(m[i].model);
+		lw_rkme_free((lw_rkme *)m[i].rkme);
+	}
+	free(m);
+}
+
+static size_t split_ids(char ***out, char *list)
+{
+	size_t n = 0, cap = 8;
+	char **ids = malloc(cap * sizeof(char *)), *save = NULL;
+
+	for (char *t = strtok_r(list, ",", &save); t && ids; t = strtok_r(NULL, ",", &save)) {
+		if (n + 1 == cap)
+			ids = realloc(ids, (cap *= 2) * sizeof(char *));
+		if (ids)
+			ids[n++] = t;
+	}
+	if (ids)
+		ids[n] = NULL;
+	*out = ids;
+	return ids ? n : 0;
+}
+
+static int run(reuse_args *a, int fit_only)
+{
+	lw_dock_options dopts = LW_DOCK_OPTIONS_INIT;
+	lw_reuse_member *members = NULL;
+	lw_reuser *r = NULL;
+	lw_dock *d = NULL;
+	lw_mat X = { 0 }, Y = { 0 };
+	double *y = NULL;
+	char *list = NULL, **ids = NULL, **labels = NULL;
+	size_t n_ids = 0, n_members = 0;
+	ssize_t len;
+	int err;
+
+	/* Members run as the checker runs them: in the sandbox. */
+	if ((len = readlink("/proc/self/exe", a->self, sizeof(a->self) - 1)) > 0) {
+		a->self[len] = '\0';
+		dopts.check.serve_exe = a->self;
+	}
+	dopts.files_root = a->files_root;
+	dopts.read_only = 1;
+	if ((err = read_user(&X, &labels, a)) < 0 || (err = lw_dock_open(&d, a->dock, &dopts)) < 0)
+		goto done;
+	if (a->reuser) {
+		const char *const *rid;
+
+		if ((err = lw_reuser_load(&r, a->reuser)) < 0)
+			goto done;
+		rid = lw_reuser_member_ids(r, &n_ids);
+		err = open_members(&members, &n_members, d, rid, n_ids);
+	} else {
+		if (!(list = strdup(a->learnwares))) {
+			err = LW_ENOMEM;
+			goto done;
+		}
+		n_ids = split_ids(&ids, list);
+		if (!n_ids) {
+			lw_error_set(LW_ERRCLASS_INVALID, "--learnwares names no learnware");
+			err = LW_EINVALID;
+			goto done;
+		}
+		if ((err = open_members(&members, &n_members, d, (const char *const *)ids, n_ids)) == 0 &&
+		    (!labels || (err = convert_labels(&y, labels, X.rows, a, members)) == 0))
+			err = lw_reuser_fit(&r, members, n_members, &X, NULL, y, &a->o);
+	}
+	if (err < 0)
+		goto done;
+	if (fit_only) {
+		if ((err = lw_reuser_save(r, a->output)) == 0 && !a->quiet)
+			printf("fitted %s over %zu learnwares: %s\n", lw_reuse_method_name(a->o.method), n_members,
+			       a->output);
+	} else if ((err = lw_reuser_predict(&Y, r, members, n_members, &X)) == 0) {
+		const char *col[] = { "prediction" };
+
+		err = lw_data_write_csv(a->output, &Y, Y.cols == 1 ? col : NULL);
+		if (err == 0 && !a->quiet)
+			printf("%zu predictions from %zu learnwares: %s\n", Y.rows, n_members, a->output);
+	}
+done:
+	lw_mat_dispose(&Y);
+	lw_reuser_free(r);
+	/* Models before the dock: it removes their unpacked folders. */
+	close_members(members, n_members);
+	lw_dock_free(d);
+	lw_mat_dispose(&X);
+	free(y);
+	lw_data_free_names(labels);
+	free(ids);
+	free(list);
+	return err < 0 ? cli_fail(err) : CLI_EXIT_OK;
+}
+
+int cmd_reuse(int argc, char **argv)
+{
+	const lw_reuse_options o0 = LW_REUSE_OPTIONS_INIT;
+	reuse_args a;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	a.o = o0;
+	if ((rc = parse(&a, argc, argv, "reuse")) != 0)
+		return rc < 0 ? CLI_EXIT_OK : rc;
+	return run(&a, 0);
+}
+
+int cmd_fit(int argc, char **argv)
+{
+	const lw_reuse_options o0 = LW_REUSE_OPTIONS_INIT;
+	reuse_args a;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	a.o = o0;
+	if ((rc = parse(&a, argc, argv, "fit")) != 0)
+		return rc < 0 ? CLI_EXIT_OK : rc;
+	return run(&a, 1);
+}
