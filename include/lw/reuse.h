@@ -200,6 +200,34 @@ LW_EXTERN(int) lw_reuser_save(const lw_reuser *r, const char *path);
  */
 LW_EXTERN(int) lw_reuser_load(lw_reuser **out, const char *path);
 
+/* --- feature alignment ----------------------------------------------------------- */
+
+typedef struct {
+	unsigned int version;  /**< LW_ALIGN_OPTIONS_VERSION */
+	size_t hidden;         /**< hidden ReLU units of the map (1024); 0: an affine map */
+	unsigned int epochs;   /**< full-batch Adam steps (50) */
+	double lr;             /**< Adam step size (1e-3) */
+	uint64_t seed;         /**< the map's initial weights (0) */
+} lw_align_options;
+
+#define LW_ALIGN_OPTIONS_VERSION 1
+#define LW_ALIGN_OPTIONS_INIT { LW_ALIGN_OPTIONS_VERSION, 1024, 50, 1e-3, 0 }
+
+/**
+ * Feature alignment (the reference's FeatureAlignLearnware): wrap a
+ * learnware whose columns differ from the user's.  A map from the user's
+ * space into the learnware's (docs/prune-align.md) is trained so that the
+ * mapped user RKME matches the learnware's RKME (MMD^2 under its kernel);
+ * the wrapped model applies it, then the learnware's predict.  Use it as a
+ * member of any reuser, e.g. feature augmentation when labels are given.
+ *
+ * @param[out] out   takes the user's columns; free it before the learnware
+ * @param learnware  borrowed: it must outlive *out
+ * @return 0; LW_EINVALID (an RKME that does not match the model's width)
+ */
+LW_EXTERN(int) lw_align_model(lw_model **out, lw_model *learnware, const lw_rkme *learnware_rkme,
+			      const lw_rkme *user_rkme, const lw_align_options *opts);
+
 /** Release the reuser (not its members).  Accepts NULL. */
 LW_EXTERN(void) lw_reuser_free(lw_reuser *r);
 

@@ -30,6 +30,10 @@ static const char reuse_usage[] =
 	"                    (needs labels)\n"
 	"  feature-augment   the learnwares' outputs as extra features of a\n"
 	"                    cross-validated ridge or logistic model (needs labels)\n"
+	"  align             for learnwares of another feature space: a map from the\n"
+	"                    user's columns into each one's, trained to match its RKME,\n"
+	"                    then feature-augment with labels, average without\n"
+	"                    ('reuse' only: an aligned reuser cannot be saved yet)\n"
 	"'reuse' fits and predicts in one go; 'fit' saves the fitted reuser, and\n"
 	"'reuse --reuser' predicts with it again without refitting.\n"
 	"\n"
@@ -53,7 +57,7 @@ static const char reuse_usage[] =
 typedef struct {
 	const char *dock, *files_root, *learnwares, *method, *data, *columns, *drop, *target, *labels;
 	const char *average, *reuser, *output;
-	int quiet;
+	int quiet, align;
 	lw_reuse_options o;
 	char self[4096];
 } reuse_args;
@@ -118,9 +122,16 @@ static int parse(reuse_args *a, int argc, char **argv, const char *verb)
 		return cli_usage_error(verb, "--reuser predicts with a fitted reuser: give it alone, with 'reuse'");
 	if (!a->reuser && (!a->method || !a->learnwares))
 		return cli_usage_error(verb, "--learnwares and --method are required");
-	if (a->method && !(a->o.method = lw_reuse_method_from_name(a->method)))
-		return cli_usage_error(verb, "--method is average, job-selector, ensemble-pruning or "
-					     "feature-augment, not '%s'", a->method);
+	if (a->method && !strcmp(a->method, "align")) {
+		if (strcmp(verb, "reuse"))
+			return cli_usage_error(verb, "an aligned reuser cannot be saved yet: use 'learnware reuse "
+						     "--method align'");
+		a->align = 1;
+		a->o.method = a->target || a->labels ? LW_REUSE_FEATURE_AUGMENT : LW_REUSE_AVERAGE;
+	} else if (a->method && !(a->o.method = lw_reuse_method_from_name(a->method))) {
+		return cli_usage_error(verb, "--method is average, job-selector, ensemble-pruning, "
+					     "feature-augment or align, not '%s'", a->method);
+	}
 	if (a->average && (a->o.average = lw_average_mode_from_name(a->average)) == LW_AVERAGE_AUTO)
 		return cli_usage_error(verb, "--average is mean, vote_by_label or vote_by_prob, not '%s'",
 				       a->average);
@@ -288,10 +299,44 @@ static int open_members(lw_reuse_member **out, size_t *n, lw_dock *d, const char
 	return err;
 }
 
-static void close_members(lw_reuse_member *m, size_t n)
+/*
+ * Wrap every member whose width differs from the user's in an alignment
+ * map; inner[i] keeps the learnware's own model (NULL when not wrapped).
+ */
+static int align_members(lw_reuse_member *m, lw_model **inner, size_t n, const lw_mat *X, uint64_t seed)
+{
+	lw_rkme_options ro = LW_RKME_OPTIONS_INIT;
+	lw_align_options ao = LW_ALIGN_OPTIONS_INIT;
+	lw_rkme *user = NULL;
+	int err = 0;
+
+	ro.seed = ao.seed = seed;
+	for (size_t i = 0; i < n && err == 0; i++) {
+		lw_model *wrapped = NULL;
+
+		if (lw_model_input_dim(m[i].model) == X->cols)
+			continue;
+		if (!m[i].rkme) {
+			lw_error_set(LW_ERRCLASS_INVALID, "learnware %s has no table RKME to align to", m[i].id);
+			return LW_EINVALID;
+		}
+		if (!user && (err = lw_rkme_fit(&user, X, &ro)) < 0)
+			break;
+		if ((err = lw_align_model(&wrapped, m[i].model, m[i].rkme, user, &ao)) < 0)
+			break;
+		inner[i] = m[i].model;
+		m[i].model = wrapped;
+	}
+	lw_rkme_free(user);
+	return err;
+}
+
+static void close_members(lw_reuse_member *m, lw_model **inner, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		lw_model_free(m[i].model);
+		if (inner)
+			lw_model_free(inner[i]);
 		lw_rkme_free((lw_rkme *)m[i].rkme);
 	}
 	free(m);
@@ -318,6 +363,7 @@ static int run(reuse_args *a, int fit_only)
 {
 	lw_dock_options dopts = LW_DOCK_OPTIONS_INIT;
 	lw_reuse_member *members = NULL;
+	lw_model **inner = NULL;
 	lw_reuser *r = NULL;
 	lw_dock *d = NULL;
 	lw_mat X = { 0 }, Y = { 0 };
@@ -355,7 +401,11 @@ static int run(reuse_args *a, int fit_only)
 			goto done;
 		}
 		if ((err = open_members(&members, &n_members, d, (const char *const *)ids, n_ids)) == 0 &&
-		    (!labels || (err = convert_labels(&y, labels, X.rows, a, members)) == 0))
+		    a->align && !(inner = calloc(n_members, sizeof(*inner))))
+			err = LW_ENOMEM;
+		if (err == 0 && a->align)
+			err = align_members(members, inner, n_members, &X, a->o.seed);
+		if (err == 0 && (!labels || (err = convert_labels(&y, labels, X.rows, a, members)) == 0))
 			err = lw_reuser_fit(&r, members, n_members, &X, NULL, y, &a->o);
 	}
 	if (err < 0)
@@ -375,7 +425,8 @@ done:
 	lw_mat_dispose(&Y);
 	lw_reuser_free(r);
 	/* Models before the dock: it removes their unpacked folders. */
-	close_members(members, n_members);
+	close_members(members, inner, n_members);
+	free(inner);
 	lw_dock_free(d);
 	lw_mat_dispose(&X);
 	free(y);

@@ -67,6 +67,18 @@ expect 0 "" -- "$LW" reuse --reuser "$WORK/aug.json" --data "$WORK/user.csv" -o 
 checks=$((checks + 1))
 cmp -s "$WORK/aug.csv" "$WORK/aug2.csv" || fail "a saved feature augmentation predicts differently"
 
+# Alignment: a user with 8 of the 10 columns reuses the 10-column learnwares
+# through maps trained on the RKMEs; with labels, feature augmentation on top.
+cut -d, -f1-8 "$WORK/user.csv" >"$WORK/user8.csv"
+expect 0 "300 predictions from 2 learnwares" -- "$LW" reuse --learnwares 00000001,00000002 --method align \
+  --data "$WORK/user8.csv" -o "$WORK/align.csv"
+expect 0 "300 predictions from 2 learnwares" -- "$LW" reuse --learnwares 00000001,00000002 --method align \
+  --data "$WORK/user8.csv" --labels "$WORK/labels.csv" -o "$WORK/align_aug.csv"
+checks=$((checks + 1))
+awk -F, 'NR > 1 && ($1 + 0 != $1 || $1 == "nan" || $1 == "inf") { bad++ } END { exit bad > 0 }' \
+  "$WORK/align_aug.csv" || fail "an aligned prediction is not a finite number"
+expect 2 "cannot be saved yet" -- "$LW" fit --learnwares 00000001 --method align --data "$WORK/user8.csv" -o "$WORK/x.json"
+
 # Errors: what is wrong and how to fix it.
 expect 3 "labelled rows" -- "$LW" reuse --learnwares 00000001 --method feature-augment --data "$WORK/user.csv" -o "$WORK/x.csv"
 expect 4 "no learnware 00000042" -- "$LW" reuse --learnwares 00000001,00000042 --method average --data "$WORK/user.csv" -o "$WORK/x.csv"

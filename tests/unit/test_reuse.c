@@ -1063,9 +1063,61 @@ static void test_reuse_errors__load_rejects_bad_files(void **state)
 	assert_null(r);
 }
 
+/* Alignment: the wrapper takes the user's width and answers with the
+ * learnware's outputs (that the map lowers the MMD is test_align's). */
+static void test_align_model__takes_the_users_columns_answers_the_learnwares(void **state)
+{
+	const double w[3] = { 1, 1, 1 };
+	lw_model *lw = linear(w, 3, 0.0), *wrapped = NULL;
+	lw_rkme_options ro = LW_RKME_OPTIONS_INIT;
+	lw_align_options ao = LW_ALIGN_OPTIONS_INIT;
+	lw_rkme *user = NULL, *target = NULL;
+	lw_mat U, V, Y;
+	lw_rng rng;
+
+	(void)state;
+	lw_rng_seed(&rng, 5);
+	assert_int_equal(lw_mat_init(&U, 200, 2), 0);
+	assert_int_equal(lw_mat_init(&V, 200, 3), 0);
+	for (size_t i = 0; i < 200; i++) {
+		double a = lw_rng_normal(&rng), b = lw_rng_normal(&rng);
+
+		U.data[2 * i] = a;
+		U.data[2 * i + 1] = b;
+		/* The learnware's space: the same rows, embedded and shifted. */
+		V.data[3 * i] = a + 2;
+		V.data[3 * i + 1] = b - 1;
+		V.data[3 * i + 2] = 0.5 * (a + b);
+	}
+	ro.k = 50;
+	assert_int_equal(lw_rkme_fit(&user, &U, &ro), 0);
+	assert_int_equal(lw_rkme_fit(&target, &V, &ro), 0);
+	ao.hidden = 32;
+	ao.epochs = 300;
+	ao.lr = 1e-2;
+	assert_int_equal(lw_align_model(&wrapped, lw, target, user, &ao), 0);
+	assert_int_equal(lw_model_input_dim(wrapped), 2);
+	assert_int_equal(lw_model_output_dim(wrapped), 1);
+	assert_int_equal(lw_model_predict(&Y, wrapped, &U), 0);
+	assert_int_equal(Y.rows, 200);
+	lw_mat_dispose(&Y);
+	/* The wrong width is refused with the model's message. */
+	assert_int_equal(lw_model_predict(&Y, wrapped, &V), LW_EINVALID);
+
+	/* An RKME of another width than the model's is refused. */
+	lw_model_free(wrapped);
+	assert_int_equal(lw_align_model(&wrapped, lw, user, user, &ao), LW_EINVALID);
+	lw_rkme_free(user);
+	lw_rkme_free(target);
+	lw_mat_dispose(&U);
+	lw_mat_dispose(&V);
+	lw_model_free(lw);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_align_model__takes_the_users_columns_answers_the_learnwares),
 		cmocka_unit_test(test_reuse_names__round_trip),
 		cmocka_unit_test(test_reuse_average__regression_mean),
 		cmocka_unit_test(test_reuse_average__vote_by_label_majority_and_ties),
