@@ -228,6 +228,12 @@ typedef struct {
 LW_EXTERN(int) lw_align_model(lw_model **out, lw_model *learnware, const lw_rkme *learnware_rkme,
 			      const lw_rkme *user_rkme, const lw_align_options *opts);
 
+/** The map of a model lw_align_model made, as JSON text (free it); LW_EINVALID for another model. */
+LW_EXTERN(int) lw_align_model_map(char **json, const lw_model *wrapped);
+
+/** Wrap a learnware with a map lw_align_model_map gave (the learnware must outlive *out). */
+LW_EXTERN(int) lw_align_model_from_map(lw_model **out, lw_model *learnware, const char *json, size_t len);
+
 /** Release the reuser (not its members).  Accepts NULL. */
 LW_EXTERN(void) lw_reuser_free(lw_reuser *r);
 

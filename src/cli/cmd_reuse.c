@@ -4,6 +4,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <getopt.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +34,6 @@ static const char reuse_usage[] =
 	"  align             for learnwares of another feature space: a map from the\n"
 	"                    user's columns into each one's, trained to match its RKME,\n"
 	"                    then feature-augment with labels, average without\n"
-	"                    ('reuse' only: an aligned reuser cannot be saved yet)\n"
 	"'reuse' fits and predicts in one go; 'fit' saves the fitted reuser, and\n"
 	"'reuse --reuser' predicts with it again without refitting.\n"
 	"\n"
@@ -123,9 +123,6 @@ static int parse(reuse_args *a, int argc, char **argv, const char *verb)
 	if (!a->reuser && (!a->method || !a->learnwares))
 		return cli_usage_error(verb, "--learnwares and --method are required");
 	if (a->method && !strcmp(a->method, "align")) {
-		if (strcmp(verb, "reuse"))
-			return cli_usage_error(verb, "an aligned reuser cannot be saved yet: use 'learnware reuse "
-						     "--method align'");
 		a->align = 1;
 		a->o.method = a->target || a->labels ? LW_REUSE_FEATURE_AUGMENT : LW_REUSE_AVERAGE;
 	} else if (a->method && !(a->o.method = lw_reuse_method_from_name(a->method))) {
@@ -331,6 +328,64 @@ static int align_members(lw_reuse_member *m, lw_model **inner, size_t n, const l
 	return err;
 }
 
+/* Keep each member's alignment map in the saved reuser, under "alignment". */
+static int save_alignment(const char *path, const lw_reuse_member *m, lw_model **inner, size_t n)
+{
+	json_t *root = json_load_file(path, 0, NULL), *maps = json_object();
+	char tmp[4200];
+	int err = 0;
+
+	if (!root || !maps) {
+		json_decref(root);
+		json_decref(maps);
+		lw_error_set(LW_ERRCLASS_INVALID, "cannot read back %s", path);
+		return LW_EIO;
+	}
+	for (size_t i = 0; i < n && err == 0; i++) {
+		char *text = NULL;
+
+		if (!inner[i])
+			continue;
+		if ((err = lw_align_model_map(&text, m[i].model)) == 0)
+			json_object_set_new(maps, m[i].id, json_loads(text, 0, NULL));
+		free(text);
+	}
+	json_object_set_new(root, "alignment", maps);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (err == 0 && (json_dump_file(root, tmp, JSON_COMPACT) != 0 || rename(tmp, path) != 0)) {
+		lw_error_set(LW_ERRCLASS_OS, "cannot write %s", path);
+		unlink(tmp);
+		err = LW_EIO;
+	}
+	json_decref(root);
+	return err;
+}
+
+/* Wrap the members a saved reuser aligned, with its maps. */
+static int load_alignment(const char *path, lw_reuse_member *m, lw_model **inner, size_t n)
+{
+	json_t *root = json_load_file(path, 0, NULL), *maps = json_object_get(root, "alignment");
+	int err = 0;
+
+	for (size_t i = 0; i < n && err == 0 && json_is_object(maps); i++) {
+		json_t *map = json_object_get(maps, m[i].id);
+		char *text = map ? json_dumps(map, JSON_COMPACT) : NULL;
+		lw_model *wrapped = NULL;
+
+		if (!map)
+			continue;
+		if (!text)
+			err = LW_ENOMEM;
+		else if ((err = lw_align_model_from_map(&wrapped, m[i].model, text, strlen(text))) == 0) {
+			inner[i] = m[i].model;
+			m[i].model = wrapped;
+		}
+		free(text);
+	}
+	json_decref(root);
+	return err;
+}
+
 static void close_members(lw_reuse_member *m, lw_model **inner, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -388,7 +443,11 @@ static int run(reuse_args *a, int fit_only)
 		if ((err = lw_reuser_load(&r, a->reuser)) < 0)
 			goto done;
 		rid = lw_reuser_member_ids(r, &n_ids);
-		err = open_members(&members, &n_members, d, rid, n_ids);
+		if ((err = open_members(&members, &n_members, d, rid, n_ids)) == 0 &&
+		    !(inner = calloc(n_members ? n_members : 1, sizeof(*inner))))
+			err = LW_ENOMEM;
+		if (err == 0)
+			err = load_alignment(a->reuser, members, inner, n_members);
 	} else {
 		if (!(list = strdup(a->learnwares))) {
 			err = LW_ENOMEM;
@@ -411,9 +470,11 @@ static int run(reuse_args *a, int fit_only)
 	if (err < 0)
 		goto done;
 	if (fit_only) {
-		if ((err = lw_reuser_save(r, a->output)) == 0 && !a->quiet)
-			printf("fitted %s over %zu learnwares: %s\n", lw_reuse_method_name(a->o.method), n_members,
-			       a->output);
+		if ((err = lw_reuser_save(r, a->output)) == 0 && a->align)
+			err = save_alignment(a->output, members, inner, n_members);
+		if (err == 0 && !a->quiet)
+			printf("fitted %s%s over %zu learnwares: %s\n", a->align ? "align + " : "",
+			       lw_reuse_method_name(a->o.method), n_members, a->output);
 	} else if ((err = lw_reuser_predict(&Y, r, members, n_members, &X)) == 0) {
 		const char *col[] = { "prediction" };
 

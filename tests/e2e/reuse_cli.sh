@@ -77,7 +77,13 @@ expect 0 "300 predictions from 2 learnwares" -- "$LW" reuse --learnwares 0000000
 checks=$((checks + 1))
 awk -F, 'NR > 1 && ($1 + 0 != $1 || $1 == "nan" || $1 == "inf") { bad++ } END { exit bad > 0 }' \
   "$WORK/align_aug.csv" || fail "an aligned prediction is not a finite number"
-expect 2 "cannot be saved yet" -- "$LW" fit --learnwares 00000001 --method align --data "$WORK/user8.csv" -o "$WORK/x.json"
+# A fitted aligned reuser keeps its maps: the same predictions again.
+expect 0 "fitted align + feature-augment over 2 learnwares" -- "$LW" fit --learnwares 00000001,00000002 \
+  --method align --data "$WORK/user8.csv" --labels "$WORK/labels.csv" -o "$WORK/align.json"
+expect 0 "300 predictions from 2 learnwares" -- "$LW" reuse --reuser "$WORK/align.json" --data "$WORK/user8.csv" \
+  -o "$WORK/align_aug2.csv"
+checks=$((checks + 1))
+cmp -s "$WORK/align_aug.csv" "$WORK/align_aug2.csv" || fail "a saved aligned reuser predicts differently"
 
 # Errors: what is wrong and how to fix it.
 expect 3 "labelled rows" -- "$LW" reuse --learnwares 00000001 --method feature-augment --data "$WORK/user.csv" -o "$WORK/x.csv"

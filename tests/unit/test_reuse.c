@@ -1103,6 +1103,24 @@ static void test_align_model__takes_the_users_columns_answers_the_learnwares(voi
 	lw_mat_dispose(&Y);
 	/* The wrong width is refused with the model's message. */
 	assert_int_equal(lw_model_predict(&Y, wrapped, &V), LW_EINVALID);
+	{
+		/* Its map, saved and applied again, predicts bit for bit the same. */
+		lw_model *again = NULL;
+		lw_mat Y1, Y2;
+		char *json = NULL;
+
+		assert_int_equal(lw_align_model_map(&json, wrapped), 0);
+		assert_int_equal(lw_align_model_from_map(&again, lw, json, strlen(json)), 0);
+		assert_int_equal(lw_model_predict(&Y1, wrapped, &U), 0);
+		assert_int_equal(lw_model_predict(&Y2, again, &U), 0);
+		assert_memory_equal(Y1.data, Y2.data, U.rows * sizeof(double));
+		lw_mat_dispose(&Y1);
+		lw_mat_dispose(&Y2);
+		free(json);
+		lw_model_free(again);
+		assert_int_equal(lw_align_model_map(&json, lw), LW_EINVALID);
+		assert_int_equal(lw_align_model_from_map(&again, lw, "{}", 2), LW_EINVALID);
+	}
 
 	/* An RKME of another width than the model's is refused. */
 	lw_model_free(wrapped);
