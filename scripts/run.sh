@@ -46,3 +46,17 @@ echo "== user 2 holds held-out rows of the Fair and Ideal cuts together"
 
 echo "== a name search, with a typo"
 "$lw" search --dock "$dock" --name "primium"
+
+echo "== user 2 reuses what the search found, without labels"
+rmse() { # predictions.csv: RMSE against user 2's prices
+  paste -d, <(tail -n +2 "$1") <(tail -n +2 "$out/user2.csv" | awk -F, '{ print $NF }') |
+    awk -F, '{ d = $1 - $2; s += d * d; n++ } END { printf "%.1f", sqrt(s / n) }'
+}
+for method in average job-selector; do
+  "$lw" reuse --dock "$dock" --learnwares 00000003,00000001 --method "$method" \
+    --data "$out/user2.csv" --columns "$features" -o "$out/user2_$method.csv" -q
+done
+"$lw" reuse --dock "$dock" --learnwares 00000003 --method average \
+  --data "$out/user2.csv" --columns "$features" -o "$out/user2_top1.csv" -q
+echo "RMSE of the predicted prices (USD): top-1 learnware alone $(rmse "$out/user2_top1.csv")," \
+     "averaging the mixture $(rmse "$out/user2_average.csv"), job selector $(rmse "$out/user2_job-selector.csv")"
