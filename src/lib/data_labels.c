@@ -51,12 +51,29 @@ static int raw_target(target_column *t, const char *buf, size_t len, const lw_da
 	return 0;
 }
 
+/* The column selector names its option "--columns"; here the user gave --target. */
+static void name_target_option(void)
+{
+	const char *m = lw_error_last()->message, *at = strstr(m, ": --columns ");
+	char fixed[1024];
+
+	if (!at)
+		return;
+	snprintf(fixed, sizeof(fixed), "%.*s: --target %s", (int)(at - m), m, at + strlen(": --columns "));
+	lw_error_set(LW_ERRCLASS_DATA, "%s", fixed);
+}
+
 static int read_column(target_column *t, const char *buf, size_t len, const lw_data_options *o)
 {
+	int err;
+
 	if (lw_data__is_raw(buf, len))
 		return raw_target(t, buf, len, o);
-	return lw_data__csv_column_text(&t->text, &t->lines, &t->n, &t->col, buf, len, t->path,
-					t->target, o);
+	err = lw_data__csv_column_text(&t->text, &t->lines, &t->n, &t->col, buf, len, t->path,
+				       t->target, o);
+	if (err == LW_ENOTFOUND || err == LW_EINVALID)
+		name_target_option();
+	return err;
 }
 
 /* The features: the caller's selection less the target column. */
