@@ -100,5 +100,6 @@ void lw_model_free(lw_model *m)
 		return;
 	if (m->ops && m->ops->free)
 		m->ops->free(m);
+	free(m->classes);
 	free(m);
 }

@@ -22,6 +22,7 @@ struct lw_model {
 	size_t input_dim;  /* 0: not declared */
 	size_t output_dim;
 	void *impl;        /* the kind's own state */
+	char **classes;    /* class names read beside the kind (a served model's file), or NULL */
 };
 
 /* A new model of the given kind around impl (which the model then owns). */

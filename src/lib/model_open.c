@@ -4,9 +4,11 @@
  * a dock runs them in the sandbox too, through `learnware model-serve`.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <jansson.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "model.h"
 #include "model_process.h"
@@ -39,6 +41,67 @@ static int open_local(lw_model **out, const lw_model_source *src)
 		return LW_EINVALID;
 	}
 	return err;
+}
+
+/* Class names (one block, NULL-terminated) from a JSON array of strings. */
+static char **names_block(const json_t *a)
+{
+	size_t n = json_array_size(a), bytes = (n + 1) * sizeof(char *);
+	char **out, *p;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!json_is_string(json_array_get(a, i)))
+			return NULL;
+		bytes += strlen(json_string_value(json_array_get(a, i))) + 1;
+	}
+	if (!n || !(out = lw__mallocarray(bytes, 1)))
+		return NULL;
+	p = (char *)(out + n + 1);
+	for (size_t i = 0; i < n; i++) {
+		out[i] = strcpy(p, json_string_value(json_array_get(a, i)));
+		p += strlen(p) + 1;
+	}
+	out[n] = NULL;
+	return out;
+}
+
+/*
+ * A served model answers only numbers; its class names stay in its file.
+ * Read them with the JSON parser alone (never the kind's own loader, which
+ * is what the sandbox keeps away from untrusted files): "classes" of the
+ * built-in format, or the learnware_classes attribute of an XGBoost JSON
+ * model.  UBJ files and files without names leave the model without them.
+ */
+static void served_classes(lw_model *m, const lw_model_source *src)
+{
+	char *path = lw__mallocarray(strlen(src->package_dir) + strlen(src->file) + 2, 1);
+	json_t *root = NULL, *a = NULL, *attr;
+	const char *text;
+
+	struct stat st;
+
+	if (!path)
+		return;
+	sprintf(path, "%s/%s", src->package_dir, src->file);
+	/* A big file is a big tree model: its names are not worth parsing it whole. */
+	if (stat(path, &st) == 0 && st.st_size < ((off_t)64 << 20))
+		root = json_load_file(path, 0, NULL);
+	free(path);
+	if (!root)
+		return;
+	a = json_object_get(root, "classes");
+	attr = json_object_get(json_object_get(json_object_get(root, "learner"), "attributes"),
+			       "learnware_classes");
+	if (!a && (text = json_string_value(attr))) {
+		json_t *list = json_loads(text, 0, NULL);
+
+		m->classes = json_is_array(list) && json_array_size(list) == lw_model_output_dim(m)
+				     ? names_block(list) : NULL;
+		json_decref(list);
+	} else if (json_is_array(a) && json_array_size(a) == lw_model_output_dim(m)) {
+		m->classes = names_block(a);
+	}
+	json_decref(root);
 }
 
 /* learnware model-serve --kind K /learnware/FILE, with the program's folder bound read-only. */
@@ -74,7 +137,9 @@ static int open_served(lw_model **out, const lw_model_source *src, const lw_mode
 #endif
 	opts.binds = &bind;
 	opts.nbinds = 1;
-	return lw__model_open_sandboxed(out, src->kind, label, argv, &opts, limits);
+	if ((err = lw__model_open_sandboxed(out, src->kind, label, argv, &opts, limits)) == 0)
+		served_classes(*out, src);
+	return err;
 }
 
 int lw_model_open(lw_model **out, const lw_model_source *src, const lw_model_limits *limits)

@@ -492,6 +492,8 @@ const char *const *lw_model_classes(const lw_model *m)
 
 	if (b)
 		return (const char *const *)b->classes;
+	if (m && m->classes)
+		return (const char *const *)m->classes;
 	return m && m->kind == LW_MODEL_XGBOOST ? lw__xgboost_classes(m) : NULL;
 }
 

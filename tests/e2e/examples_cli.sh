@@ -60,4 +60,17 @@ for cut in fair good very_good premium ideal; do
   checks=$((checks + 1))
   [ -s "$diamonds/users/$cut.csv" ] || fail "no held-out rows for $cut"
 done
+# The examples in a dock, reused with text labels: class names come from
+# the served models' files, so letters map to the models' classes.
+chmod 755 "$WORK"
+expect 0 "00000002  usable" -- "$LW" dock add -q --dock "$WORK/dock" "$kinds/letter-logistic.zip" "$kinds/letter-mlp.zip"
+head -201 "$LW_SHARED_DIR/data/letter.csv" >"$WORK/letters.csv"
+expect 0 "200 predictions from 2 learnwares" -- "$LW" reuse --dock "$WORK/dock" --learnwares 00000001,00000002 \
+  --method feature-augment --task classification --data "$WORK/letters.csv" --target label -o "$WORK/letters_pred.csv"
+printf 'x.box,y.box,width,high,onpix,x.bar,y.bar,x2bar,y2bar,xybar,x2ybr,xy2br,x.ege,xegvy,y.ege,yegvx,label\n2,8,3,5,1,8,13,0,6,6,10,8,0,8,0,8,T\n5,12,3,7,2,10,5,5,4,13,3,9,2,8,4,10,Q9\n' \
+  >"$WORK/badlabel.csv"
+expect 3 "label 2 'Q9' is not a class of learnware 00000001" -- "$LW" reuse --dock "$WORK/dock" \
+  --learnwares 00000001,00000002 --method feature-augment --task classification --data "$WORK/badlabel.csv" \
+  --target label -o "$WORK/x.csv"
+
 finish
