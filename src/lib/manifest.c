@@ -1118,9 +1118,12 @@ static int put_specs(FILE *f, const lw_manifest *m)
 		fputs("  - ", f);
 		/* put_key indents every key; the first one sits after the dash. */
 		put_key(f, "", "module_path", s->module_path ? s->module_path : DEFAULT_SPEC_MODULE);
-		put_key(f, "    ", "class_name", s->class_name);
+		/* Every key the reference reads from an entry, defaults included:
+		 * its loader indexes class_name and kwargs without a fallback. */
+		put_key(f, "    ", "class_name", s->class_name ? s->class_name : DEFAULT_SPEC_CLASS);
 		put_key(f, "    ", "file_name", s->file_name);
-		if ((err = put_kwargs(f, "    ", s->kwargs_json, "stat_specifications.kwargs")) < 0)
+		if ((err = put_kwargs(f, "    ", s->kwargs_json ? s->kwargs_json : "{}",
+				      "stat_specifications.kwargs")) < 0)
 			return err;
 	}
 	return 0;
