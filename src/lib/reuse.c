@@ -5,7 +5,6 @@
  * (reuse_augment.c).  Saving and loading are in reuse_json.c.
  */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -69,20 +68,6 @@ int lw_reuse_options_init(lw_reuse_options *o, unsigned int version)
 }
 
 /* --- helpers ----------------------------------------------------------- */
-
-static int invalid(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int invalid(const char *fmt, ...)
-{
-	char msg[900];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	lw_error_set(LW_ERRCLASS_INVALID, "%s", msg);
-	return LW_EINVALID;
-}
 
 int lw__reuse_progress(const lw_reuse_options *o, const char *stage, double done)
 {
@@ -154,7 +139,7 @@ int lw__reuse_member_predict(lw_mat *out, const lw_reuser *r, size_t i,
 	if ((err = lw_model_predict(&P, m->model, X)) < 0)
 		return member_failed(id, err);
 	if (P.rows != X->rows || P.cols != w) {
-		err = invalid("learnware '%s' answered %zu x %zu values for %zu rows; expected %zu "
+		err = lw__invalid("learnware '%s' answered %zu x %zu values for %zu rows; expected %zu "
 			      "columns", id, P.rows, P.cols, X->rows, w);
 		goto done;
 	}
@@ -163,14 +148,14 @@ int lw__reuse_member_predict(lw_mat *out, const lw_reuser *r, size_t i,
 
 		for (size_t c = 0; c < w; c++) {
 			if (!isfinite(p[c])) {
-				err = invalid("learnware '%s' predicted %g at row %zu, column %zu; "
+				err = lw__invalid("learnware '%s' predicted %g at row %zu, column %zu; "
 					      "reuse needs finite outputs (check that row's "
 					      "features)", id, p[c], a + 1, c + 1);
 				goto done;
 			}
 			if (r->task == LW_TASK_CLASSIFICATION && w == 1 &&
 			    !(p[c] >= 0 && p[c] == floor(p[c]) && p[c] < (double)r->n_classes)) {
-				err = invalid("learnware '%s' predicted the label %g at row %zu, which "
+				err = lw__invalid("learnware '%s' predicted the label %g at row %zu, which "
 					      "is not a class index 0..%zu", id, p[c], a + 1,
 					      r->n_classes - 1);
 				goto done;
@@ -210,31 +195,31 @@ static size_t argmax(const double *v, size_t n)
 static int check_options(const lw_reuse_options *o)
 {
 	if (o->version != LW_REUSE_OPTIONS_VERSION)
-		return invalid("lw_reuse_options version %u is unknown (this library has %d)",
+		return lw__invalid("lw_reuse_options version %u is unknown (this library has %d)",
 			       o->version, LW_REUSE_OPTIONS_VERSION);
 	if (!lw_reuse_method_name(o->method))
-		return invalid("unknown reuse method %d: use average, job-selector, "
+		return lw__invalid("unknown reuse method %d: use average, job-selector, "
 			       "ensemble-pruning or feature-augment", (int)o->method);
 	if (o->task != LW_TASK_REGRESSION && o->task != LW_TASK_CLASSIFICATION)
-		return invalid("the task must be regression or classification");
+		return lw__invalid("the task must be regression or classification");
 	if (o->n_classes == 1 || o->n_classes > LW__REUSE_MAX_CLASSES)
-		return invalid("n_classes %zu: a classifier needs 2 to %d classes (0 to take them "
+		return lw__invalid("n_classes %zu: a classifier needs 2 to %d classes (0 to take them "
 			       "from the members)", o->n_classes, LW__REUSE_MAX_CLASSES);
 	if (o->average != LW_AVERAGE_AUTO && !lw_average_mode_name(o->average))
-		return invalid("unknown averaging mode %d: use mean, vote_by_label or vote_by_prob",
+		return lw__invalid("unknown averaging mode %d: use mean, vote_by_label or vote_by_prob",
 			       (int)o->average);
 	if (o->method == LW_REUSE_AVERAGE && o->task == LW_TASK_REGRESSION &&
 	    (o->average == LW_AVERAGE_VOTE_LABEL || o->average == LW_AVERAGE_VOTE_PROB))
-		return invalid("averaging mode %s is for classification; regression averages "
+		return lw__invalid("averaging mode %s is for classification; regression averages "
 			       "with mean", lw_average_mode_name(o->average));
 	if (o->method == LW_REUSE_AVERAGE && o->task == LW_TASK_CLASSIFICATION &&
 	    o->average == LW_AVERAGE_MEAN)
-		return invalid("averaging mode mean is for regression; classification votes with "
+		return lw__invalid("averaging mode mean is for regression; classification votes with "
 			       "vote_by_label or vote_by_prob");
 	if (o->method == LW_REUSE_JOB_SELECTOR &&
 	    (!o->herding_num || o->herding_num > 10000000 || !o->selector_rounds ||
 	     !(o->selector_eta > 0 && o->selector_eta <= 1)))
-		return invalid("the job selector needs herding_num in 1..10000000, selector_rounds "
+		return lw__invalid("the job selector needs herding_num in 1..10000000, selector_rounds "
 			       "> 0 and selector_eta in (0, 1]");
 	return 0;
 }
@@ -244,12 +229,12 @@ static int check_ids(const lw_reuse_member *members, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (!members[i].id || !*members[i].id)
-			return invalid("member %zu has no id; give every learnware its id", i + 1);
+			return lw__invalid("member %zu has no id; give every learnware its id", i + 1);
 		if (!members[i].model)
-			return invalid("learnware '%s' has no model", members[i].id);
+			return lw__invalid("learnware '%s' has no model", members[i].id);
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(members[i].id, members[j].id))
-				return invalid("learnware '%s' is given twice; give each learnware "
+				return lw__invalid("learnware '%s' is given twice; give each learnware "
 					       "once", members[i].id);
 	}
 	return 0;
@@ -261,9 +246,9 @@ static int check_class_labels(double *top, const double *y, size_t n)
 	*top = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (!isfinite(y[i]))
-			return invalid("label row %zu is %g; drop rows without a label", i + 1, y[i]);
+			return lw__invalid("label row %zu is %g; drop rows without a label", i + 1, y[i]);
 		if (!(y[i] >= 0 && y[i] == floor(y[i]) && y[i] < (double)LW__REUSE_MAX_CLASSES))
-			return invalid("label row %zu: %g is not a class index 0..C-1 (encode text "
+			return lw__invalid("label row %zu: %g is not a class index 0..C-1 (encode text "
 				       "labels first)", i + 1, y[i]);
 		*top = y[i] > *top ? y[i] : *top;
 	}
@@ -288,20 +273,20 @@ static int decide_classes(lw_reuser *r, const lw_reuse_member *members, const do
 	if (!k && y)
 		k = (size_t)top + 1;
 	if (!k)
-		return invalid("cannot tell the number of classes: every learnware answers one label "
+		return lw__invalid("cannot tell the number of classes: every learnware answers one label "
 			       "column and no labels are given; set n_classes");
 	if (k < 2)
-		return invalid("every label is class 0; a classifier needs at least two classes");
+		return lw__invalid("every label is class 0; a classifier needs at least two classes");
 	for (size_t i = 0; i < r->n_members; i++)
 		if (r->member_out[i] != 1 && r->member_out[i] != k)
-			return invalid("learnware '%s' answers %zu columns, but %s; a classifier "
+			return lw__invalid("learnware '%s' answers %zu columns, but %s; a classifier "
 				       "answers one probability per class or one label column",
 				       members[i].id, r->member_out[i],
 				       from == SIZE_MAX ? "there are n_classes classes"
 							: "another learnware answers a different "
 							  "number");
 	if (y && (size_t)top >= k)
-		return invalid("label %g is not a class index below the %zu classes the learnwares "
+		return lw__invalid("label %g is not a class index below the %zu classes the learnwares "
 			       "answer; set n_classes or check the labels", top, k);
 	r->n_classes = k;
 	return 0;
@@ -314,7 +299,7 @@ static int check_shapes(lw_reuser *r, const lw_reuse_member *members, const lw_m
 	size_t d = X ? X->cols : user_rkme ? lw_rkme_dim(user_rkme) : 0;
 
 	if (X && user_rkme && lw_rkme_dim(user_rkme) != X->cols)
-		return invalid("the user's RKME has %zu columns but the rows have %zu",
+		return lw__invalid("the user's RKME has %zu columns but the rows have %zu",
 			       lw_rkme_dim(user_rkme), X->cols);
 	for (size_t i = 0; i < r->n_members; i++) {
 		size_t in = lw_model_input_dim(members[i].model);
@@ -323,15 +308,15 @@ static int check_shapes(lw_reuser *r, const lw_reuse_member *members, const lw_m
 		r->member_in[i] = in;
 		r->member_out[i] = out;
 		if (!out)
-			return invalid("learnware '%s' declares no output columns", members[i].id);
+			return lw__invalid("learnware '%s' declares no output columns", members[i].id);
 		if (in && d && in != d)
-			return invalid("learnware '%s' takes %zu input columns but the user's %s "
+			return lw__invalid("learnware '%s' takes %zu input columns but the user's %s "
 				       "%zu; reuse learnwares of the user's feature space (or align "
 				       "them first)", members[i].id, in, X ? "rows have" : "RKME has", d);
 		if (!d)
 			d = in;
 		if (o->task == LW_TASK_REGRESSION && out != r->member_out[0])
-			return invalid("learnware '%s' answers %zu outputs but '%s' answers %zu; "
+			return lw__invalid("learnware '%s' answers %zu outputs but '%s' answers %zu; "
 				       "reuse learnwares with the same outputs", members[i].id, out,
 				       members[0].id, r->member_out[0]);
 	}
@@ -343,12 +328,12 @@ static int check_regression_labels(const double *y, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (!isfinite(y[i]))
-			return invalid("label row %zu is %g; drop rows without a finite label", i + 1,
+			return lw__invalid("label row %zu is %g; drop rows without a finite label", i + 1,
 				       y[i]);
 	for (size_t i = 1; i < n; i++)
 		if (y[i] != y[0])
 			return 0;
-	return invalid("every label is %g; there is nothing to fit (use a data-free method: "
+	return lw__invalid("every label is %g; there is nothing to fit (use a data-free method: "
 		       "average or job-selector)", y[0]);
 }
 
@@ -358,18 +343,18 @@ static int check_labelled(const lw_mat *X, const double *y, const lw_reuse_optio
 	const char *name = lw_reuse_method_name(o->method);
 
 	if (!X || !y)
-		return invalid("%s learns from labelled rows: give the user's rows and their labels",
+		return lw__invalid("%s learns from labelled rows: give the user's rows and their labels",
 			       name);
 	if (X->rows == 0)
-		return invalid("%s learns from labelled rows, and none are given", name);
+		return lw__invalid("%s learns from labelled rows, and none are given", name);
 	if (X->rows < 2)
-		return invalid("%s needs at least 2 labelled rows, got 1", name);
+		return lw__invalid("%s needs at least 2 labelled rows, got 1", name);
 	if (o->task == LW_TASK_REGRESSION)
 		return check_regression_labels(y, X->rows);
 	for (size_t i = 1; i < X->rows; i++)
 		if (y[i] != y[0])
 			return 0;
-	return invalid("every label is class %g; a classifier needs labels of at least two "
+	return lw__invalid("every label is class %g; a classifier needs labels of at least two "
 		       "classes", y[0]);
 }
 
@@ -377,13 +362,13 @@ static int check_rkmes(const lw_reuser *r, const lw_reuse_member *members, const
 		       const lw_rkme *user_rkme)
 {
 	if (!user_rkme && (!X || !X->rows))
-		return invalid("the job selector needs the user's rows or the user's RKME");
+		return lw__invalid("the job selector needs the user's rows or the user's RKME");
 	for (size_t i = 0; i < r->n_members; i++) {
 		if (!members[i].rkme)
-			return invalid("learnware '%s' has no RKME; the job selector needs every "
+			return lw__invalid("learnware '%s' has no RKME; the job selector needs every "
 				       "learnware's table specification", members[i].id);
 		if (lw_rkme_dim(members[i].rkme) != r->input_dim)
-			return invalid("learnware '%s''s RKME has %zu columns, the user's data %zu",
+			return lw__invalid("learnware '%s''s RKME has %zu columns, the user's data %zu",
 				       members[i].id, lw_rkme_dim(members[i].rkme), r->input_dim);
 	}
 	return 0;
@@ -423,7 +408,7 @@ static int prune_fit(lw_reuser *r, const lw_reuse_member *members, const lw_mat 
 	int err;
 
 	if (r->task == LW_TASK_REGRESSION && r->member_out[0] != 1)
-		return invalid("ensemble pruning averages one output per learnware, but '%s' "
+		return lw__invalid("ensemble pruning averages one output per learnware, but '%s' "
 			       "answers %zu", members[0].id, r->member_out[0]);
 	if ((err = lw__reuse_progress(o, "pruning", 0)) < 0 ||
 	    (err = member_columns(&P, r, members, X, NULL, r->n_members)) < 0)
@@ -543,9 +528,9 @@ static int check_inputs(lw_reuser *r, const lw_reuse_member *members, const lw_m
 	int err;
 
 	if (X && X->rows && X->cols && !X->data)
-		return invalid("the user's rows have no data");
+		return lw__invalid("the user's rows have no data");
 	if (X && X->cols == 0)
-		return invalid("the user's rows have no columns");
+		return lw__invalid("the user's rows have no columns");
 	if ((err = check_ids(members, r->n_members)) < 0 ||
 	    (err = check_shapes(r, members, X, user_rkme, o)) < 0)
 		return err;
@@ -572,9 +557,9 @@ int lw_reuser_fit(lw_reuser **out, const lw_reuse_member *members, size_t n, con
 	if ((err = check_options(o)) < 0)
 		return err;
 	if (n == 0 || !members)
-		return invalid("no learnwares to reuse: give at least one");
+		return lw__invalid("no learnwares to reuse: give at least one");
 	if (n > LW__REUSE_MAX_MEMBERS)
-		return invalid("%zu learnwares are more than the %d a reuser takes", n,
+		return lw__invalid("%zu learnwares are more than the %d a reuser takes", n,
 			       LW__REUSE_MAX_MEMBERS);
 	if ((err = lw__reuser_alloc(&r, n)) < 0)
 		return err;
@@ -618,28 +603,28 @@ static int order_members(lw_reuse_member *ord, const lw_reuser *r,
 			 const lw_reuse_member *members, size_t n)
 {
 	if (n != r->n_members)
-		return invalid("this reuser was fitted on %zu learnwares ('%s'%s), but %zu are given; "
+		return lw__invalid("this reuser was fitted on %zu learnwares ('%s'%s), but %zu are given; "
 			       "give the same learnwares again", r->n_members, r->ids[0],
 			       r->n_members > 1 ? ", ..." : "", n);
 	for (size_t i = 0; i < n; i++)
 		if (!members[i].id || !members[i].model)
-			return invalid("member %zu has no %s", i + 1, members[i].id ? "model" : "id");
+			return lw__invalid("member %zu has no %s", i + 1, members[i].id ? "model" : "id");
 	for (size_t i = 0; i < r->n_members; i++) {
 		size_t found = SIZE_MAX;
 
 		for (size_t j = 0; j < n; j++)
 			if (!strcmp(members[j].id, r->ids[i])) {
 				if (found != SIZE_MAX)
-					return invalid("learnware '%s' is given twice", r->ids[i]);
+					return lw__invalid("learnware '%s' is given twice", r->ids[i]);
 				found = j;
 			}
 		if (found == SIZE_MAX)
-			return invalid("learnware '%s', which this reuser was fitted on, is not "
+			return lw__invalid("learnware '%s', which this reuser was fitted on, is not "
 				       "among those given", r->ids[i]);
 		ord[i] = members[found];
 		if (lw_model_input_dim(ord[i].model) != r->member_in[i] ||
 		    lw_model_output_dim(ord[i].model) != r->member_out[i])
-			return invalid("learnware '%s' now takes %zu and answers %zu columns; the "
+			return lw__invalid("learnware '%s' now takes %zu and answers %zu columns; the "
 				       "reuser was fitted when it took %zu and answered %zu: refit",
 				       r->ids[i], lw_model_input_dim(ord[i].model),
 				       lw_model_output_dim(ord[i].model), r->member_in[i],
@@ -651,16 +636,16 @@ static int order_members(lw_reuse_member *ord, const lw_reuser *r,
 static int check_rows(const lw_reuser *r, const lw_mat *X)
 {
 	if (!X || (X->rows && X->cols && !X->data))
-		return invalid("no rows to predict");
+		return lw__invalid("no rows to predict");
 	if (r->input_dim && X->cols != r->input_dim)
-		return invalid("the rows have %zu columns; this reuser takes %zu", X->cols,
+		return lw__invalid("the rows have %zu columns; this reuser takes %zu", X->cols,
 			       r->input_dim);
 	for (size_t i = 0; !r->input_dim && i < r->n_members; i++)
 		if (r->member_in[i] && r->member_in[i] != X->cols)
-			return invalid("the rows have %zu columns; learnware '%s' takes %zu",
+			return lw__invalid("the rows have %zu columns; learnware '%s' takes %zu",
 				       X->cols, r->ids[i], r->member_in[i]);
 	if (X->cols == 0)
-		return invalid("the rows have no columns");
+		return lw__invalid("the rows have no columns");
 	return 0;
 }
 
@@ -708,7 +693,7 @@ int lw_reuser_route(size_t *out, lw_reuser *r, const lw_mat *X)
 
 	LW_ASSERT_ARG(r && (out || (X && !X->rows)));
 	if (r->method != LW_REUSE_JOB_SELECTOR)
-		return invalid("only the job selector routes rows; this reuser is %s",
+		return lw__invalid("only the job selector routes rows; this reuser is %s",
 			       lw_reuse_method_name(r->method));
 	if ((err = check_rows(r, X)) < 0)
 		return err;

@@ -4,7 +4,6 @@
  * train_mlp.c, model_xgboost.c).  Also opening model files by content.
  */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -48,53 +47,39 @@ int lw_train_options_init(lw_train_options *o, unsigned int version)
 
 /* --- checks ----------------------------------------------------------- */
 
-static int invalid(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int invalid(const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	lw_error_set(LW_ERRCLASS_INVALID, "%s", msg);
-	return LW_EINVALID;
-}
-
 static int check_kind_task(const lw_train_options *o)
 {
 	const char *k = lw_model_kind_name(o->kind);
 
 	if (o->kind != LW_MODEL_LINEAR && o->kind != LW_MODEL_LOGISTIC && o->kind != LW_MODEL_MLP &&
 	    o->kind != LW_MODEL_XGBOOST)
-		return invalid("cannot train a %s model: the kinds trained here are linear, "
+		return lw__invalid("cannot train a %s model: the kinds trained here are linear, "
 			       "logistic, mlp and xgboost", k ? k : "unknown");
 	if (o->task != LW_TASK_REGRESSION && o->task != LW_TASK_CLASSIFICATION)
-		return invalid("the task must be regression or classification");
+		return lw__invalid("the task must be regression or classification");
 	if (o->kind == LW_MODEL_LINEAR && o->task == LW_TASK_CLASSIFICATION)
-		return invalid("linear models do regression; for classification use logistic");
+		return lw__invalid("linear models do regression; for classification use logistic");
 	if (o->kind == LW_MODEL_LOGISTIC && o->task == LW_TASK_REGRESSION)
-		return invalid("logistic models do classification; for regression use linear");
+		return lw__invalid("logistic models do classification; for regression use linear");
 	return 0;
 }
 
 static int check_hyper(const lw_train_options *o)
 {
 	if (!(o->holdout >= 0 && o->holdout <= 0.9))
-		return invalid("holdout %g must be in [0, 0.9]", o->holdout);
+		return lw__invalid("holdout %g must be in [0, 0.9]", o->holdout);
 	if (!(o->alpha >= 0 && isfinite(o->alpha)) || !(o->l2 >= 0 && isfinite(o->l2)))
-		return invalid("alpha and l2 must be finite and non-negative");
+		return lw__invalid("alpha and l2 must be finite and non-negative");
 	if (o->kind == LW_MODEL_LOGISTIC && o->max_iter == 0)
-		return invalid("max_iter must be positive");
+		return lw__invalid("max_iter must be positive");
 	if (o->kind == LW_MODEL_MLP &&
 	    (!o->epochs || !o->batch_size || !(o->learning_rate > 0 && o->learning_rate < 10)))
-		return invalid("mlp needs epochs > 0, batch_size > 0 and a learning rate in (0, 10)");
+		return lw__invalid("mlp needs epochs > 0, batch_size > 0 and a learning rate in (0, 10)");
 	if (o->kind == LW_MODEL_MLP && o->hidden[0] == 0)
-		return invalid("mlp needs at least one hidden layer (hidden[0] > 0)");
+		return lw__invalid("mlp needs at least one hidden layer (hidden[0] > 0)");
 	if (o->kind == LW_MODEL_XGBOOST && (!o->rounds || !o->max_depth || o->max_depth > 64 ||
 					    !(o->eta > 0 && o->eta <= 1)))
-		return invalid("xgboost needs rounds > 0, max_depth in 1..64 and eta in (0, 1]");
+		return lw__invalid("xgboost needs rounds > 0, max_depth in 1..64 and eta in (0, 1]");
 	return 0;
 }
 
@@ -106,20 +91,20 @@ static int check_labels(size_t *k, const double *y, size_t n, const lw_train_opt
 
 	for (size_t i = 0; i < n; i++) {
 		if (!(y[i] >= 0 && y[i] == floor(y[i]) && y[i] < 1e9))
-			return invalid("row %zu: class label %g is not an integer 0..C-1", i + 1, y[i]);
+			return lw__invalid("row %zu: class label %g is not an integer 0..C-1", i + 1, y[i]);
 		top = y[i] > top ? y[i] : top;
 		if (first_other == SIZE_MAX && y[i] != y[0])
 			first_other = i;
 	}
 	*k = o->n_classes ? o->n_classes : (size_t)top + 1;
 	if ((size_t)top >= *k)
-		return invalid("class label %g is out of range for %zu classes", top, *k);
+		return lw__invalid("class label %g is out of range for %zu classes", top, *k);
 	if (first_other == SIZE_MAX)
-		return invalid("every row has the same class (%s); a classifier needs at least two",
+		return lw__invalid("every row has the same class (%s); a classifier needs at least two",
 			       o->classes ? o->classes[(size_t)y[0]] : "label 0");
 	for (size_t c = 0; o->classes && c < *k; c++)
 		if (!o->classes[c])
-			return invalid("class name %zu is NULL", c);
+			return lw__invalid("class name %zu is NULL", c);
 	return 0;
 }
 
@@ -127,21 +112,21 @@ static int check_targets(const double *y, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (!isfinite(y[i]))
-			return invalid("row %zu: the target is %g; drop rows without a finite target",
+			return lw__invalid("row %zu: the target is %g; drop rows without a finite target",
 				       i + 1, y[i]);
 	for (size_t i = 1; i < n; i++)
 		if (y[i] != y[0])
 			return 0;
-	return invalid("the target is the same (%g) in every row; there is nothing to learn", y[0]);
+	return lw__invalid("the target is the same (%g) in every row; there is nothing to learn", y[0]);
 }
 
 static int check_data(size_t *k, const lw_mat *X, const double *y, const lw_train_options *o)
 {
 	if (X->rows < 2 || X->cols == 0)
-		return invalid("training needs at least 2 rows and 1 feature column, got %zu x %zu",
+		return lw__invalid("training needs at least 2 rows and 1 feature column, got %zu x %zu",
 			       X->rows, X->cols);
 	if (X->rows > INT32_MAX || X->cols > INT32_MAX)
-		return invalid("%zu x %zu is too large to train on", X->rows, X->cols);
+		return lw__invalid("%zu x %zu is too large to train on", X->rows, X->cols);
 	*k = 1;
 	return o->task == LW_TASK_CLASSIFICATION ? check_labels(k, y, X->rows, o)
 						 : check_targets(y, X->rows);
@@ -206,7 +191,7 @@ static int check_split(const lw__fit *f)
 	for (size_t i = 1; i < f->X.rows; i++)
 		if (f->y[i] != f->y[0])
 			return 0;
-	return invalid("after holding out %zu rows, the %zu training rows all have one class; "
+	return lw__invalid("after holding out %zu rows, the %zu training rows all have one class; "
 		       "use more data or a smaller holdout", f->Xh.rows, f->X.rows);
 }
 
@@ -227,7 +212,7 @@ int lw__standardize_fit(double *mean, double *scale, const lw_mat *X)
 			}
 		}
 		if (!c)
-			return invalid("feature column %zu has no finite value in the training rows; "
+			return lw__invalid("feature column %zu has no finite value in the training rows; "
 				       "drop it", j + 1);
 		m = s / (double)c;
 		for (size_t i = 0; i < X->rows; i++) {
@@ -329,7 +314,7 @@ int lw_train(lw_model **out, lw_train_report *report, const lw_mat *X, const dou
 	*out = NULL;
 	f.o = o ? o : &defaults;
 	if (f.o->version != LW_TRAIN_OPTIONS_VERSION)
-		return invalid("lw_train_options version %u is unknown", f.o->version);
+		return lw__invalid("lw_train_options version %u is unknown", f.o->version);
 	if ((err = check_kind_task(f.o)) < 0 || (err = check_hyper(f.o)) < 0 ||
 	    (err = check_data(&f.k, X, y, f.o)) < 0 || (err = split(&f, X, y)) < 0 ||
 	    (err = check_split(&f)) < 0 || (err = dispatch(&m, &r, &f)) < 0)
@@ -454,7 +439,7 @@ int lw_model_load_file(lw_model **out, lw_model_kind kind, const char *path)
 	*out = NULL;
 	if (kind && kind != LW_MODEL_LINEAR && kind != LW_MODEL_LOGISTIC && kind != LW_MODEL_MLP &&
 	    kind != LW_MODEL_XGBOOST)
-		return invalid("%s: lw_model_load_file opens linear, logistic, mlp and xgboost "
+		return lw__invalid("%s: lw_model_load_file opens linear, logistic, mlp and xgboost "
 			       "models, not %s ones", path,
 			       lw_model_kind_name(kind) ? lw_model_kind_name(kind) : "other");
 	if ((err = lw__read_file(&text, &len, path, MAX_MODEL_BYTES)) < 0)

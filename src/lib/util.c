@@ -6,6 +6,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -207,4 +208,16 @@ int lw__atomic_close(FILE *f, char *tmp, const char *path, int ok)
 		unlink(tmp);
 	free(tmp);
 	return ok ? err : 0;
+}
+
+int lw__invalid(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	lw_error_set(LW_ERRCLASS_INVALID, "%s", msg);
+	return LW_EINVALID;
 }

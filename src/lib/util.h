@@ -42,6 +42,9 @@ char *lw__strdup(const char *s);
  * Read a whole file into a NUL-terminated buffer (caller frees).  Files over
  * max bytes are refused before anything is allocated.  Errors name the path.
  */
+/* lw_error_set(LW_ERRCLASS_INVALID, ...), then LW_EINVALID: one line per refusal. */
+int lw__invalid(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 int lw__read_file(char **out, size_t *len, const char *path, size_t max);
 
 /*
