@@ -64,9 +64,14 @@ char *lw__dock_semantic_name(const char *semantic_json)
 
 /* --- the cache of parsed specifications ------------------------------------- */
 
+static size_t cache_home(const lw_dock *d, uint64_t key)
+{
+	return (size_t)(key * 0x9e3779b97f4a7c15ULL) & (d->cache_cap - 1);
+}
+
 static lw__dock_cached *cache_slot(lw_dock *d, uint64_t key)
 {
-	size_t i = (size_t)(key * 0x9e3779b97f4a7c15ULL) & (d->cache_cap - 1);
+	size_t i = cache_home(d, key);
 
 	while (d->cache[i].id && d->cache[i].id != key)
 		i = (i + 1) & (d->cache_cap - 1);
@@ -83,13 +88,34 @@ static void cache_clear(lw_dock *d)
 	d->cache_used = 0;
 }
 
+/*
+ * Linear probing without tombstones: after emptying a slot, later entries
+ * of the same run move back into it unless their home lies after the hole.
+ */
 void lw__dock_uncache(lw_dock *d, const char *id)
 {
-	/* Open addressing cannot delete one slot simply; changes are rare. */
 	uint64_t key = lw__dock_key(id);
+	size_t mask = d->cache_cap - 1, hole, j;
+	lw__dock_cached *slot;
 
-	if (key && d->cache_used && cache_slot(d, key)->id == key)
-		cache_clear(d);
+	if (!key || !d->cache_used || (slot = cache_slot(d, key))->id != key)
+		return;
+	lw_rkme_free(slot->rkme);
+	slot->rkme = NULL;
+	slot->id = 0;
+	d->cache_used--;
+	hole = (size_t)(slot - d->cache);
+	for (j = (hole + 1) & mask; d->cache[j].id; j = (j + 1) & mask) {
+		size_t home = cache_home(d, d->cache[j].id);
+
+		/* Stays when its home is cyclically in (hole, j]. */
+		if (hole <= j ? (home > hole && home <= j) : (home > hole || home <= j))
+			continue;
+		d->cache[hole] = d->cache[j];
+		d->cache[j].id = 0;
+		d->cache[j].rkme = NULL;
+		hole = j;
+	}
 }
 
 int lw__dock_rkme(const lw_rkme **out, lw_rkme **owned, lw_dock *d, const char *id)

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dock.h"
 #include "testutil.h"
 
 #define DIM 4
@@ -403,6 +404,46 @@ static void test_dock_model_open__stored_model_predicts(void **state)
 	lw_dock_free(d);
 }
 
+/* Forgetting one cached specification keeps every other one findable,
+ * also when they share probe runs in a small table. */
+static void test_dock_cache__forgetting_one_keeps_the_others(void **state)
+{
+	fixture *f = *state;
+	lw_dock *d = open_dock(f, 1);
+	lw_rkme *r[7];
+	const lw_rkme *got;
+	lw_rkme *own;
+	char id[16];
+
+	free(d->cache);
+	d->cache_cap = 16;
+	d->cache_used = 0;
+	assert_non_null(d->cache = calloc(d->cache_cap, sizeof(*d->cache)));
+	for (uint64_t k = 1; k <= 7; k++) {
+		size_t i = (size_t)(k * 0x9e3779b97f4a7c15ULL) & 15;
+
+		while (d->cache[i].id)
+			i = (i + 1) & 15;
+		d->cache[i].id = k;
+		d->cache[i].rkme = r[k - 1] = blob((double)k, k);
+		d->cache_used++;
+	}
+	for (uint64_t gone = 1; gone <= 7; gone += 3) {
+		snprintf(id, sizeof(id), "%08llu", (unsigned long long)gone);
+		lw__dock_uncache(d, id);
+		for (uint64_t k = gone + 1; k <= 7; k++) {
+			snprintf(id, sizeof(id), "%08llu", (unsigned long long)k);
+			/* The store has none of these ids: only the cache can answer. */
+			assert_int_equal(lw__dock_rkme(&got, &own, d, id), 0);
+			assert_ptr_equal(got, r[k - 1]);
+		}
+		snprintf(id, sizeof(id), "%08llu", (unsigned long long)gone);
+		assert_int_equal(lw__dock_rkme(&got, &own, d, id), LW_ENOTFOUND);
+	}
+	assert_int_equal(d->cache_used, 4);
+	lw_dock_free(d);
+}
+
 static void test_dock_export_import__round_trip_keeps_every_learnware(void **state)
 {
 	fixture *f = *state;
@@ -450,6 +491,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dock_search__semantic_filter_applies_before_ranking, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dock_search__user_rkme_of_another_dimension_finds_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dock_model_open__stored_model_predicts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dock_cache__forgetting_one_keeps_the_others, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dock_export_import__round_trip_keeps_every_learnware, setup, teardown),
 	};
 
