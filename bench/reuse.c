@@ -139,7 +139,6 @@ static size_t read_diamonds(group **out, const char *path, uint64_t seed)
 	static const char *clarities[] = { "I1", "SI2", "SI1", "VS2", "VS1", "VVS2", "VVS1", "IF" };
 	FILE *f = fopen(path, "r");
 	char line[512];
-	table all[35];
 	size_t count[35] = { 0 }, cap = 60000, ng = 0;
 	int *gid;
 	group *g;
@@ -200,7 +199,6 @@ static size_t read_diamonds(group **out, const char *path, uint64_t seed)
 		table_take(&g[ng].test, &raw, idx + ntrain, m - ntrain);
 		ng++;
 		free(idx);
-		(void)all;
 	}
 	free(gid);
 	table_dispose(&raw);
@@ -476,7 +474,7 @@ static void evaluate_free(double *res, size_t *cands, size_t *n_cands, const tas
 	lw_dock_query q = LW_DOCK_QUERY_INIT;
 	lw_dock_result sr;
 	lw_rkme *urkme = NULL;
-	size_t mix[64], n_mix = 0, best_i = 0;
+	size_t mix[64], n_mix = 0;
 	double sum = 0, best = t->classification ? -1 : INFINITY;
 
 	for (size_t i = 0; i < m->n; i++) {
@@ -488,12 +486,9 @@ static void evaluate_free(double *res, size_t *cands, size_t *n_cands, const tas
 		s = score(t, &Y, user->y);
 		lw_mat_dispose(&Y);
 		sum += s;
-		if (better(t, s, best)) {
+		if (better(t, s, best))
 			best = s;
-			best_i = i;
-		}
 	}
-	(void)best_i;
 	res[M_MEAN] = sum / (double)m->n;
 	res[M_BEST] = best;
 	/* The user's only message to the dock: the RKME of their rows. */
@@ -686,8 +681,8 @@ static void write_svg(const task *t, const char *path)
 		return;
 	}
 	for (size_t u = 0; u < t->n_users; u++)
-		free_best += fmin(t->free_res[u][M_JOB], t->free_res[u][M_AVG]) * (t->classification ? 0 : 1) +
-			     fmax(t->free_res[u][M_JOB], t->free_res[u][M_AVG]) * (t->classification ? 1 : 0);
+		free_best += better(t, t->free_res[u][M_JOB], t->free_res[u][M_AVG]) ? t->free_res[u][M_JOB]
+										 : t->free_res[u][M_AVG];
 	free_best /= (double)t->n_users;
 	for (size_t s = 0; s < MAX_LABELLED; s++)
 		for (int k = 0; k < L_N; k++) {
