@@ -31,11 +31,17 @@ typedef struct {
 	int read_only;               /**< do not write the index file back */
 	lw_progress_cb progress;     /**< long steps (rebuilding the index, import) */
 	void *payload;
+	/** Version 2: add and update_zip store the learnware with a verification
+	 *  job queued instead of running the checker; lw_dock_work runs it. */
+	int defer_check;
+	/** Version 2: keep no search index (open neither loads, rebuilds nor saves
+	 *  one; lw_dock_search refuses): for handles that never search. */
+	int no_index;
 } lw_dock_options;
 
-#define LW_DOCK_OPTIONS_VERSION 1
+#define LW_DOCK_OPTIONS_VERSION 2
 #define LW_DOCK_OPTIONS_INIT \
-	{ LW_DOCK_OPTIONS_VERSION, NULL, LW_CHECK_OPTIONS_INIT, 4096, 256, 0, NULL, NULL }
+	{ LW_DOCK_OPTIONS_VERSION, NULL, LW_CHECK_OPTIONS_INIT, 4096, 256, 0, NULL, NULL, 0, 0 }
 
 /**
  * Create the dock at url (a directory for the embedded SQLite store, or a
@@ -66,6 +72,13 @@ LW_EXTERN(void) lw_dock_added_dispose(lw_dock_added *a);
  * (LW_EINVALID, the reason in out->log and lw_error_last); a nonusable one
  * is stored but never searched; a usable one is indexed.
  *
+ * With options.defer_check the checker does not run: the package is
+ * unpacked, its semantic specification validated and its statistical
+ * specifications read (either refused with LW_EINVALID), and it is stored
+ * with a verification job queued (status queued, never searched until
+ * lw_dock_work has checked it); out->status is LW_CHECK_NONUSABLE and
+ * out->log says it was queued.
+ *
  * @param semantic_json  overrides the package's semantic specification (NULL: the package's)
  * @param owner          opaque owner name, or NULL
  * @return 0; LW_EINVALID (refused, or no semantic specification anywhere);
@@ -77,7 +90,7 @@ LW_EXTERN(int) lw_dock_add(lw_dock_added *out, lw_dock *d, const char *zip_path,
 /** Replace the semantic specification; the status is kept.  @return 0, LW_ENOTFOUND, LW_EINVALID. */
 LW_EXTERN(int) lw_dock_update_semantic(lw_dock *d, const char *id, const char *semantic_json);
 
-/** Replace the package: it is checked again as by lw_dock_add. */
+/** Replace the package: it is checked again as by lw_dock_add (or queued, with defer_check). */
 LW_EXTERN(int) lw_dock_update_zip(lw_dock_added *out, lw_dock *d, const char *id,
 				  const char *zip_path, const char *semantic_json);
 
@@ -91,11 +104,44 @@ LW_EXTERN(int) lw_dock_delete(lw_dock *d, const char *id);
  */
 LW_EXTERN(int) lw_dock_verify_pending(size_t *count, lw_dock *d);
 
-/** Rebuild the index from the store and save it. */
+/** Rebuild the index from the store and save it.  @return 0; LW_EINVALID with no_index. */
 LW_EXTERN(int) lw_dock_reindex(lw_dock *d);
 
-/** The latest check log of a learnware (caller frees).  @return 0 or LW_ENOTFOUND. */
+/**
+ * The latest check log of a learnware (caller frees): the log of its last
+ * check, by lw_dock_add, lw_dock_work or lw_dock_verify_pending, or of a
+ * job the queue failed (a worker that kept dying).
+ * @return 0; LW_ENOTFOUND for an unknown id, or one never checked or whose
+ *         new package's check is still queued or running.
+ */
 LW_EXTERN(int) lw_dock_check_log(char **out, lw_dock *d, const char *id);
+
+/* --- deferred checks ------------------------------------------------------------ */
+
+/**
+ * Run one queued verification job as worker (a name unique among running
+ * workers): claim it, check the stored package with its stored semantic
+ * specification in the sandbox as lw_dock_add does, and record the
+ * outcome.  A verdict (usable, nonusable, invalid) finishes the job done
+ * with that usability; an invalid package keeps its record, marked
+ * invalid, the reason in the log.  A check that could not run (LW_EIO,
+ * LW_ENOMEM, the sandbox missing) fails the job with the error as its log
+ * and is returned.  The log is the job's and what lw_dock_check_log gives.
+ * A job cancelled or requeued meanwhile (lw_store_job_requeue_stale) is
+ * dropped.  The learnware joins this handle's index when usable; other
+ * handles see it after lw_dock_refresh.
+ *
+ * @param[out] did  1 when a job was claimed, 0 when the queue was empty
+ * @return 0; the store's errors; a system error of the check (the job failed)
+ */
+LW_EXTERN(int) lw_dock_work(int *did, lw_dock *d, const char *worker);
+
+/**
+ * Bring this handle's index up to date with what other handles and
+ * processes changed (replaying the store's events newer than the index).
+ * One small query when nothing changed; a no-op with no_index.
+ */
+LW_EXTERN(int) lw_dock_refresh(lw_dock *d);
 
 /* --- reusing stored learnwares ----------------------------------------------------- */
 
@@ -151,7 +197,9 @@ LW_EXTERN(void) lw_dock_result_dispose(lw_dock_result *r);
 
 /**
  * Search the usable learnwares: the semantic filter, then (with a user
- * RKME) the statistical ranking and mixture among those that pass.
+ * RKME) the statistical ranking and mixture among those that pass.  The
+ * index is as of the handle's last open, change or lw_dock_refresh.
+ * @return 0; LW_EINVALID for a bad query, or a handle opened with no_index.
  */
 LW_EXTERN(int) lw_dock_search(lw_dock_result *out, lw_dock *d, const lw_dock_query *q);
 

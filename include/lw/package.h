@@ -202,6 +202,13 @@ typedef struct {
 LW_EXTERN(int) lw_package_pack(lw_pack_stats *out, const char *src_dir, const char *zip_path,
 			       const lw_pack_options *opts);
 
+/**
+ * The SHA-256 of a file as 64 lowercase hex digits, the content hash the
+ * store keeps and the resumable upload checks.
+ * @return 0, or LW_ENOTFOUND / LW_EIO when the file cannot be read.
+ */
+LW_EXTERN(int) lw_file_sha256(char out[65], const char *path);
+
 LW_END_DECL
 
 #endif

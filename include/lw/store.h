@@ -149,7 +149,8 @@ typedef struct {
  * with in->enqueue), usability nonusable.
  *
  * @param[out] out  the new record, or NULL
- * @return 0; LW_EEXISTS when a learnware with the same content exists;
+ * @return 0; LW_EEXISTS when a learnware with the same content exists
+ *         (out->id names it, the rest of out stays empty);
  *         LW_ENOTFOUND when the zip cannot be read.
  */
 LW_EXTERN(int) lw_store_add(lw_learnware_record *out, lw_store *st, const lw_learnware_new *in);
@@ -170,7 +171,8 @@ LW_EXTERN(int) lw_store_update_semantic(lw_store *st, const char *id, const char
  * nonusable; the learnware is queued for a new check (or waiting when
  * in->enqueue is 0); jobs for the old file are cancelled.
  *
- * @return 0; LW_ENOTFOUND; LW_EEXISTS when a learnware has this content.
+ * @return 0; LW_ENOTFOUND; LW_EEXISTS when a learnware has this content
+ *         (out->id names it, the rest of out stays empty).
  */
 LW_EXTERN(int) lw_store_replace_zip(lw_learnware_record *out, lw_store *st, const char *id,
 				    const lw_learnware_new *in);
@@ -288,6 +290,8 @@ LW_EXTERN(int) lw_store_user_get(lw_user_record *out, lw_store *st, int64_t id);
 LW_EXTERN(int) lw_store_user_find(lw_user_record *out, lw_store *st, const char *email);
 LW_EXTERN(int) lw_store_user_set_password(lw_store *st, int64_t id, const char *password_hash);
 LW_EXTERN(int) lw_store_user_set_role(lw_store *st, int64_t id, int role);
+/** Set the display name.  @return 0 or LW_ENOTFOUND. */
+LW_EXTERN(int) lw_store_user_set_name(lw_store *st, int64_t id, const char *name);
 /** Users by id; limit 0 means all. */
 LW_EXTERN(int) lw_store_user_list(lw_user_list *out, lw_store *st, size_t offset, size_t limit);
 /** Delete a user and their tokens (their learnwares keep the owner name). */
@@ -361,13 +365,34 @@ typedef struct {
 	const char *actor;        /**< NULL: any */
 	int64_t before_id;        /**< only older events (paging backwards); 0: from the newest */
 	size_t limit;             /**< 0: 100 */
+	int64_t after_id;         /**< version 2: only newer events (catching up); 0: any */
 } lw_event_filter;
 
-#define LW_EVENT_FILTER_VERSION 1
-#define LW_EVENT_FILTER_INIT { LW_EVENT_FILTER_VERSION, NULL, NULL, 0, 0 }
+#define LW_EVENT_FILTER_VERSION 2
+#define LW_EVENT_FILTER_INIT { LW_EVENT_FILTER_VERSION, NULL, NULL, 0, 0, 0 }
 
-/** Events, newest first. */
+/**
+ * Events, newest first.  Ids become visible in id order on both backends
+ * (docs/store.md, "Events"): once a reader sees an event, every event with
+ * a smaller id that will ever exist is visible too, so "the events after
+ * the last one I saw" never skips one.
+ */
 LW_EXTERN(int) lw_store_event_list(lw_event_list *out, lw_store *st, const lw_event_filter *f);
+
+/** The newest event's id, 0 when there is none (one small query). */
+LW_EXTERN(int) lw_store_event_newest(int64_t *out, lw_store *st);
+
+/**
+ * Block until the store holds an event with an id above after_id, or
+ * timeout_ms passes (0: just look).  PostgreSQL wakes at once through
+ * LISTEN/NOTIFY (the handle LISTENs from its first call on); SQLite looks
+ * every 100 ms.
+ *
+ * @return 1 when there is such an event (a spurious 1 is possible: list
+ *         the events to see); 0 on timeout; LW_EINVALID for a negative
+ *         timeout; LW_EIO when the connection is lost.
+ */
+LW_EXTERN(int) lw_store_wait_event(lw_store *st, int64_t after_id, int timeout_ms);
 
 /* --- verification jobs ------------------------------------------------------ */
 

@@ -173,6 +173,8 @@ int lw__dock_resync(lw_dock *d, const char *id)
 	if (!key)
 		return 0;
 	lw__dock_uncache(d, id);
+	if (!d->ix)
+		return 0; /* no_index: nothing to keep in step */
 	err = lw_store_get(&rec, d->st, id);
 	if (err < 0 && err != LW_ENOTFOUND)
 		return err;
@@ -229,21 +231,6 @@ static int rebuild_one(const lw_store_spec *spec, void *payload)
 	return w->n == REBUILD_BATCH ? rebuild_flush(w) : 0;
 }
 
-/* The newest event id now in the store (0 when there are none). */
-static int newest_event(int64_t *out, lw_store *st)
-{
-	lw_event_filter f = LW_EVENT_FILTER_INIT;
-	lw_event_list l = { 0 };
-	int err;
-
-	f.limit = 1;
-	if ((err = lw_store_event_list(&l, st, &f)) < 0)
-		return err;
-	*out = l.count ? l.items[0].id : 0;
-	lw_event_list_dispose(&l);
-	return 0;
-}
-
 static int rebuild(lw_dock *d)
 {
 	lw_spec_filter f = LW_SPEC_FILTER_INIT;
@@ -259,7 +246,8 @@ static int rebuild(lw_dock *d)
 
 	/* Read the newest event first: what happens during the walk replays later. */
 	lf.usability = LW_USABILITY_USABLE;
-	if ((err = newest_event(&newest, d->st)) < 0 || (err = lw_store_count(&w->total, d->st, &lf)) < 0)
+	if ((err = lw_store_event_newest(&newest, d->st)) < 0 ||
+	    (err = lw_store_count(&w->total, d->st, &lf)) < 0)
 		goto done;
 	lw_index_free(d->ix);
 	d->ix = NULL;
@@ -285,7 +273,12 @@ done:
 	return err;
 }
 
-/* Ids named by events newer than last_event; LW_ERANGE-like 1 when too many. */
+/*
+ * Resync the learnwares named by events newer than last_event (pages
+ * fetched newest first, down to last_event); rebuild when too many.  The
+ * store makes ids visible in order, so none older than the newest seen can
+ * appear later.
+ */
 static int replay(lw_dock *d)
 {
 	lw_event_filter f = LW_EVENT_FILTER_INIT;
@@ -296,6 +289,7 @@ static int replay(lw_dock *d)
 	int err = 0, more = 1, too_many = 0;
 
 	f.limit = 500;
+	f.after_id = d->last_event;
 	while (more && !too_many) {
 		if ((err = lw_store_event_list(&l, d->st, &f)) < 0)
 			goto done;
@@ -448,6 +442,8 @@ int lw_dock_open(lw_dock **out, const char *url, const lw_dock_options *opts)
 		return LW_ENOMEM;
 	if (opts) {
 		d->o = *opts;
+		if (opts->version < 2)
+			d->o.defer_check = d->o.no_index = 0;
 	} else {
 		lw_dock_options def = LW_DOCK_OPTIONS_INIT;
 
@@ -467,7 +463,7 @@ int lw_dock_open(lw_dock **out, const char *url, const lw_dock_options *opts)
 		goto fail;
 	}
 	sprintf(d->index_dir, "%s/index", root);
-	if ((err = load_index(d)) < 0)
+	if (!d->o.no_index && (err = load_index(d)) < 0)
 		goto fail;
 	*out = d;
 	return 0;
@@ -508,12 +504,36 @@ size_t lw_dock_indexed(const lw_dock *d)
 	return d && d->ix ? lw_index_size(d->ix) : 0;
 }
 
+/* no_index handles have no index to search, rebuild or refresh. */
+static int refuse_no_index(const char *what)
+{
+	lw_error_set(LW_ERRCLASS_INVALID,
+		     "cannot %s: this dock handle was opened without an index (no_index)", what);
+	return LW_EINVALID;
+}
+
 int lw_dock_reindex(lw_dock *d)
 {
 	int err;
 
 	LW_ASSERT_ARG(d);
+	if (!d->ix)
+		return refuse_no_index("rebuild the index");
 	if ((err = rebuild(d)) < 0)
 		return err;
 	return save_index(d);
+}
+
+int lw_dock_refresh(lw_dock *d)
+{
+	int64_t newest = 0;
+	int err;
+
+	LW_ASSERT_ARG(d);
+	if (!d->ix)
+		return 0;
+	/* The usual case, nothing new, costs one index probe. */
+	if ((err = lw_store_event_newest(&newest, d->st)) < 0 || newest <= d->last_event)
+		return err;
+	return replay(d);
 }

@@ -1,12 +1,16 @@
 /*
- * The organiser: adding, updating and deleting learnwares.  Every package
- * is unpacked once into a private folder, its specifications read from
- * there, and the sandboxed checker run on that folder; only then does the
- * store see it.  Invalid learnwares are refused, as in the reference.
+ * The organiser: adding, updating and deleting learnwares, and the worker
+ * that runs deferred checks.  Every package is unpacked once into a
+ * private folder, its specifications read from there, and the sandboxed
+ * checker run on that folder; only then does the store see it, and invalid
+ * learnwares are refused, as in the reference.  With defer_check the store
+ * sees it first, with a job queued, and lw_dock_work runs the same check
+ * on the stored package later (an invalid one is then kept, marked so).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "dock.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,6 +24,11 @@
 
 #define SEMANTIC_MAX (1u << 20)
 #define SPEC_MAX (256u << 20)
+
+/* out->log of a deferred add or update, in place of a check log. */
+#define QUEUED_LOG                                                                          \
+	"not checked yet: the semantic and statistical specifications were read; the check "  \
+	"is queued for a worker (learnware worker, or a server's worker threads)\n"
 
 /* A package unpacked and checked, ready for the store. */
 typedef struct {
@@ -161,7 +170,10 @@ static int read_specs(prepared *p)
 		char *path = NULL;
 		size_t len = 0;
 
-		if ((err = lw_package_path(&path, p->pkg, ss->file_name)) == 0)
+		/* A file the manifest names but the package lacks is the package's fault. */
+		if ((err = lw_package_path(&path, p->pkg, ss->file_name)) == LW_ENOTFOUND)
+			err = LW_EINVALID;
+		if (err == 0)
 			err = lw__read_file(&p->spec_json[i], &len, path, SPEC_MAX);
 		free(path);
 		p->nspecs = i + 1;
@@ -196,7 +208,11 @@ static const char *first_failure(const char *log, char *buf, size_t n)
 	return buf;
 }
 
-static int prepare(prepared *p, lw_dock *d, const char *zip, const char *semantic_override)
+/*
+ * Unpack, read and validate the specifications, and (with check) run the
+ * sandboxed checker; without it the verdict waits for a worker.
+ */
+static int prepare(prepared *p, lw_dock *d, const char *zip, const char *semantic_override, int check)
 {
 	lw_check_log *log = NULL;
 	char *dir = NULL, why[512];
@@ -209,8 +225,15 @@ static int prepare(prepared *p, lw_dock *d, const char *zip, const char *semanti
 		return LW_ENOMEM;
 	sprintf(dir, "%s/learnware", p->tmp);
 	if ((err = lw_package_open(&p->pkg, zip, dir, NULL)) < 0 ||
-	    (err = read_semantic(p, d, semantic_override, zip)) < 0 || (err = read_specs(p)) < 0 ||
-	    (err = lw_check(&p->status, &log, dir, &d->o.check)) < 0)
+	    (err = read_semantic(p, d, semantic_override, zip)) < 0 || (err = read_specs(p)) < 0)
+		goto done;
+	if (!check) {
+		p->status = LW_CHECK_NONUSABLE;
+		if (!(p->log = lw__strdup(QUEUED_LOG)))
+			err = LW_ENOMEM;
+		goto done;
+	}
+	if ((err = lw_check(&p->status, &log, dir, &d->o.check)) < 0)
 		goto done;
 	if (!(p->log = lw__strdup(lw_check_log_text(log)))) {
 		err = LW_ENOMEM;
@@ -227,9 +250,10 @@ done:
 	return err;
 }
 
-static int checked_event(lw_dock *d, const char *id, lw_check_status status, const char *log)
+/* The event lw_dock_check_log reads the log from: verdict is the check's, or "failed". */
+static int checked_event(lw_dock *d, const char *id, const char *verdict, const char *log)
 {
-	json_t *o = json_pack("{s:s, s:s}", "verdict", lw_check_status_name(status), "log", log ? log : "");
+	json_t *o = json_pack("{s:s, s:s}", "verdict", verdict, "log", log ? log : "");
 	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	int err = text ? lw__dock_event(d, "learnware.checked", id, text) : LW_ENOMEM;
 
@@ -238,18 +262,23 @@ static int checked_event(lw_dock *d, const char *id, lw_check_status status, con
 	return err;
 }
 
+static int usability_of(lw_check_status status)
+{
+	return status == LW_CHECK_USABLE ? LW_USABILITY_USABLE
+	       : status == LW_CHECK_NONUSABLE ? LW_USABILITY_NONUSABLE
+					      : LW_USABILITY_INVALID;
+}
+
 /* Record a verdict: events around the status change keep every index in step. */
 static int record_verdict(lw_dock *d, lw_learnware_record *rec, lw_check_status status,
 			  const char *log)
 {
-	int usability = status == LW_CHECK_USABLE ? LW_USABILITY_USABLE
-			: status == LW_CHECK_NONUSABLE ? LW_USABILITY_NONUSABLE
-						       : LW_USABILITY_INVALID;
+	int usability = usability_of(status);
 	int err;
 
 	if ((err = lw__dock_event(d, "learnware.checking", rec->id, NULL)) < 0 ||
 	    (err = lw_store_set_status(d->st, rec->id, LW_STATUS_SUCCESS, usability)) < 0 ||
-	    (err = checked_event(d, rec->id, status, log)) < 0)
+	    (err = checked_event(d, rec->id, lw_check_status_name(status), log)) < 0)
 		return err;
 	rec->status = LW_STATUS_SUCCESS;
 	rec->usability = usability;
@@ -268,6 +297,12 @@ static void fill_new(lw_learnware_new *in, const prepared *p, const char *zip, c
 	in->enqueue = 0;
 }
 
+/* A deferred check queues its job with the write, in the same transaction. */
+static int deferred(const lw_dock *d)
+{
+	return d->o.defer_check != 0;
+}
+
 int lw_dock_add(lw_dock_added *out, lw_dock *d, const char *zip_path, const char *semantic_json,
 		const char *owner)
 {
@@ -283,18 +318,20 @@ int lw__dock_add_as(lw_dock_added *out, lw_dock *d, const char *zip_path, const 
 
 	LW_ASSERT_ARG(out && d && zip_path);
 	memset(out, 0, sizeof(*out));
-	err = prepare(&p, d, zip_path, semantic_json);
+	err = prepare(&p, d, zip_path, semantic_json, !deferred(d));
 	out->status = p.status;
 	out->log = p.log;
 	p.log = NULL;
 	if (err < 0)
 		goto done;
 	fill_new(&in, &p, zip_path, owner, preferred_id);
-	/* Stored first as waiting: a crash before the verdict leaves it for verify. */
+	in.enqueue = deferred(d);
+	/* Stored first as waiting (or queued): a crash before the verdict leaves it for verify. */
 	if ((err = lw_store_add(&out->record, d->st, &in)) < 0 ||
 	    (err = lw__dock_event(d, "learnware.add", out->record.id, NULL)) < 0)
 		goto done;
-	err = record_verdict(d, &out->record, p.status, out->log);
+	if (!deferred(d))
+		err = record_verdict(d, &out->record, p.status, out->log);
 done:
 	prepared_dispose(&p);
 	return err;
@@ -314,11 +351,11 @@ int lw_dock_update_zip(lw_dock_added *out, lw_dock *d, const char *id, const cha
 	/* Without a new semantic specification the package's, or else the stored one, is kept. */
 	if ((err = lw_store_get(&old, d->st, id)) < 0)
 		return err;
-	err = prepare(&p, d, zip_path, semantic_json);
+	err = prepare(&p, d, zip_path, semantic_json, !deferred(d));
 	if (err == LW_EINVALID && !semantic_json && !p.semantic_json && p.pkg &&
 	    !lw_package_manifest(p.pkg)->semantic_spec) {
 		prepared_dispose(&p);
-		err = prepare(&p, d, zip_path, old.semantic_json);
+		err = prepare(&p, d, zip_path, old.semantic_json, !deferred(d));
 	}
 	out->status = p.status;
 	out->log = p.log;
@@ -326,13 +363,15 @@ int lw_dock_update_zip(lw_dock_added *out, lw_dock *d, const char *id, const cha
 	if (err < 0)
 		goto done;
 	fill_new(&in, &p, zip_path, NULL, NULL);
+	in.enqueue = deferred(d);
 	if ((err = lw__dock_event(d, "learnware.replacing", id, NULL)) < 0 ||
 	    (err = lw_store_replace_zip(&out->record, d->st, id, &in)) < 0)
 		goto done;
 	lw__dock_uncache(d, id);
 	if ((err = lw__dock_event(d, "learnware.replaced", id, NULL)) < 0)
 		goto done;
-	err = record_verdict(d, &out->record, p.status, out->log);
+	/* Queued, the new package is out of search until a worker checks it. */
+	err = deferred(d) ? lw__dock_resync(d, id) : record_verdict(d, &out->record, p.status, out->log);
 done:
 	lw_learnware_record_dispose(&old);
 	prepared_dispose(&p);
@@ -365,28 +404,112 @@ int lw_dock_delete(lw_dock *d, const char *id)
 	return lw__dock_event(d, "learnware.deleted", id, NULL);
 }
 
-/* Check one stored learnware again, with its stored semantic specification. */
-static int verify_one(lw_dock *d, lw_learnware_record *rec)
+/*
+ * Check a stored learnware with its stored semantic specification: 0 with
+ * the verdict and its log in p, or the error of a check that could not run
+ * (LW_EIO, LW_ENOMEM, ...).  A package refused before the checker ran (a
+ * bad semantic or statistical specification, an unsafe zip) is invalid,
+ * the reason its log: an invalid stored learnware keeps its record.
+ */
+static int check_stored(prepared *p, lw_dock *d, const lw_learnware_record *rec)
 {
 	const char *root = lw_store_root(d->st);
 	char *zip = lw__mallocarray(strlen(root) + strlen(rec->zip_path) + 2, 1);
-	prepared p;
 	int err;
 
+	memset(p, 0, sizeof(*p));
 	if (!zip)
 		return LW_ENOMEM;
 	sprintf(zip, "%s/%s", root, rec->zip_path);
-	err = prepare(&p, d, zip, rec->semantic_json);
+	err = prepare(p, d, zip, rec->semantic_json, 1);
 	free(zip);
-	/* An invalid stored learnware keeps its record, marked invalid. */
-	if (err == 0 || err == LW_EINVALID) {
-		char *why = p.log ? NULL : lw__strdup(lw_error_last()->message);
+	if (err != LW_EINVALID)
+		return err;
+	if (!p->log && !(p->log = lw__strdup(lw_error_last()->message)))
+		return LW_ENOMEM;
+	p->status = LW_CHECK_INVALID;
+	return 0;
+}
 
-		err = record_verdict(d, rec, p.log ? p.status : LW_CHECK_INVALID,
-				     p.log ? p.log : why ? why : "invalid");
-		free(why);
+/* Check one stored learnware again, outside the queue. */
+static int verify_one(lw_dock *d, lw_learnware_record *rec)
+{
+	prepared p;
+	int err = check_stored(&p, d, rec);
+
+	if (err == 0)
+		err = record_verdict(d, rec, p.status, p.log);
+	prepared_dispose(&p);
+	return err;
+}
+
+/*
+ * The outcome of a claimed job, bracketed by events as record_verdict's
+ * status change is.  A job no longer ours (cancelled by a new package,
+ * requeued as stale) leaves its outcome to whoever has it now.
+ */
+static int finish_job(lw_dock *d, const lw_job_record *job, const char *worker, int ok,
+		      lw_check_status status, const char *log)
+{
+	int err;
+
+	if ((err = lw__dock_event(d, "learnware.checking", job->learnware_id, NULL)) < 0)
+		return err;
+	err = lw_store_job_finish(d->st, job->id, worker, ok,
+				  ok ? usability_of(status) : LW_USABILITY_INVALID, log);
+	if (err == LW_ENOTFOUND)
+		return 0;
+	if (err < 0 || (err = checked_event(d, job->learnware_id,
+					    ok ? lw_check_status_name(status) : "failed", log)) < 0)
+		return err;
+	return lw__dock_resync(d, job->learnware_id);
+}
+
+/* Check a claimed job's learnware; a check that could not run fails the job and is returned. */
+static int run_job(lw_dock *d, const lw_job_record *job, const lw_learnware_record *rec, const char *worker)
+{
+	const lw_error *e;
+	lw_error_class klass;
+	char why[1024];
+	prepared p;
+	int err = check_stored(&p, d, rec), rc;
+
+	if (err == 0) {
+		rc = finish_job(d, job, worker, 1, p.status, p.log);
+		prepared_dispose(&p);
+		return rc;
 	}
 	prepared_dispose(&p);
+	e = lw_error_last();
+	klass = e->klass;
+	snprintf(why, sizeof(why), "%s", *e->message ? e->message : "the check could not run");
+	if ((rc = finish_job(d, job, worker, 0, LW_CHECK_INVALID, why)) < 0)
+		return rc;
+	errno = 0; /* the message has its strerror already */
+	lw_error_set(klass, "%s", why);
+	return err;
+}
+
+int lw_dock_work(int *did, lw_dock *d, const char *worker)
+{
+	lw_learnware_record rec = { 0 };
+	lw_job_record job;
+	int err;
+
+	LW_ASSERT_ARG(did && d && worker && *worker);
+	*did = 0;
+	if ((err = lw_store_job_claim(&job, d->st, worker)) == LW_ENOTFOUND)
+		return 0;
+	if (err < 0)
+		return err;
+	*did = 1;
+	err = lw_store_get(&rec, d->st, job.learnware_id);
+	if (err == 0)
+		err = run_job(d, &job, &rec, worker);
+	else if (err == LW_ENOTFOUND)
+		err = 0; /* deleted since the claim: its job went with it */
+	lw_learnware_record_dispose(&rec);
+	lw_job_record_dispose(&job);
 	return err;
 }
 
@@ -415,13 +538,13 @@ int lw_dock_verify_pending(size_t *count, lw_dock *d)
 	return err;
 }
 
-int lw_dock_check_log(char **out, lw_dock *d, const char *id)
+/* The log of the newest "learnware.checked" event, and its time; *out NULL when none. */
+static int event_log(char **out, int64_t *time, lw_dock *d, const char *id)
 {
 	lw_event_filter f = LW_EVENT_FILTER_INIT;
 	lw_event_list l = { NULL, 0 };
 	int err;
 
-	LW_ASSERT_ARG(out && d && id);
 	*out = NULL;
 	f.learnware_id = id;
 	f.limit = 200;
@@ -434,9 +557,49 @@ int lw_dock_check_log(char **out, lw_dock *d, const char *id)
 			continue;
 		o = json_loads(l.items[i].detail_json, 0, NULL);
 		*out = lw__strdup(json_string_value(json_object_get(o, "log")));
+		*time = l.items[i].time;
 		json_decref(o);
 	}
 	lw_event_list_dispose(&l);
+	return 0;
+}
+
+/*
+ * The checks write their log to a "learnware.checked" event, lw_dock_work
+ * to its job too; the queue alone fails a job whose workers kept dying.
+ * So the newest of the two wins, and a check queued or running since the
+ * last log (a new package) means there is no log for what is stored now.
+ */
+int lw_dock_check_log(char **out, lw_dock *d, const char *id)
+{
+	lw_job_record job = { 0 };
+	int64_t at = 0;
+	int err;
+
+	LW_ASSERT_ARG(out && d && id);
+	if ((err = event_log(out, &at, d, id)) < 0)
+		return err;
+	err = lw_store_job_latest(&job, d->st, id);
+	if (err < 0 && err != LW_ENOTFOUND && err != LW_EINVALID) {
+		free(*out);
+		*out = NULL;
+		return err;
+	}
+	if (err == 0 && (job.state == LW_JOB_DONE || job.state == LW_JOB_FAILED) && job.log &&
+	    (!*out || job.finished > at)) {
+		free(*out);
+		*out = job.log;
+		job.log = NULL;
+	} else if (err == 0 && (job.state == LW_JOB_QUEUED || job.state == LW_JOB_RUNNING) &&
+		   (!*out || job.created >= at)) {
+		free(*out);
+		*out = NULL;
+		lw_error_set(LW_ERRCLASS_INVALID, "learnware %s has no check log yet: its check is %s", id,
+			     job.state == LW_JOB_QUEUED ? "queued" : "running");
+		lw_job_record_dispose(&job);
+		return LW_ENOTFOUND;
+	}
+	lw_job_record_dispose(&job);
 	if (*out)
 		return 0;
 	lw_error_set(LW_ERRCLASS_INVALID, "learnware %s has no check log", id);

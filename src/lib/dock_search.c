@@ -353,6 +353,11 @@ int lw_dock_search(lw_dock_result *out, lw_dock *d, const lw_dock_query *q)
 	LW_ASSERT_ARG(out && d && q);
 	memset(out, 0, sizeof(*out));
 	memset(&c, 0, sizeof(c));
+	if (!d->ix) {
+		lw_error_set(LW_ERRCLASS_INVALID,
+			     "this dock handle was opened without an index (no_index): open one without it to search");
+		return LW_EINVALID;
+	}
 	if (q->rkme && !isfinite(q->rkme->self_inner)) {
 		lw_error_set(LW_ERRCLASS_INVALID, "the user's RKME has a non-finite self-distance");
 		return LW_EINVALID;

@@ -3,9 +3,15 @@
  * implementation.  Hashing is I/O-bound next to the fsyncs around it, so
  * clarity wins over SIMD here.
  */
+#define _POSIX_C_SOURCE 200809L
 #include "sha256.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "lw/error.h"
+#include "lw/package.h"
 
 static const uint32_t K[64] = {
 	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -136,4 +142,31 @@ void lw__sha256_buf(char out[LW_SHA256_HEX], const void *data, size_t len)
 	lw__sha256_update(&c, data, len);
 	lw__sha256_final(d, &c);
 	lw__sha256_hex(out, d);
+}
+
+int lw_file_sha256(char out[65], const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char buf[1 << 15];
+	lw__sha256 c;
+	uint8_t d[32];
+	size_t n;
+	int bad;
+
+	if (!f) {
+		lw_error_set(LW_ERRCLASS_OS, "cannot open %s", path);
+		return errno == ENOENT ? LW_ENOTFOUND : LW_EIO;
+	}
+	lw__sha256_init(&c);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		lw__sha256_update(&c, buf, n);
+	bad = ferror(f);
+	fclose(f);
+	if (bad) {
+		lw_error_set(LW_ERRCLASS_OS, "cannot read %s", path);
+		return LW_EIO;
+	}
+	lw__sha256_final(d, &c);
+	lw__sha256_hex(out, d);
+	return 0;
 }

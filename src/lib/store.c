@@ -40,6 +40,14 @@ int64_t lw__store_now(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t lw__store_monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int64_t lw__row_int(const lw__row *r, size_t i)
 {
 	return i < r->n && r->v[i] ? strtoll(r->v[i], NULL, 10) : 0;

@@ -54,6 +54,13 @@ typedef struct {
 	const char *lock_learnware;  /* a learnware's zip_path, locked until the transaction ends */
 	const char *claim;           /* claim the oldest queued job for $1 at time $2 */
 	/*
+	 * Append an event (time $1, actor $2, kind $3, learnware $4, detail $5),
+	 * returning its id first; ids must become visible in id order.
+	 */
+	const char *event_append;
+	/* Wait for an event newer than after_id (lw_store_wait_event); NULL: poll. */
+	int (*wait_event)(lw_store *st, int64_t after_id, int timeout_ms);
+	/*
 	 * Semantic search (store_semsearch.c).  json_rows: a SELECT of columns
 	 * c0 (text), c1 (integer), c2 (text) from a JSON array of
 	 * [text, integer, text|null] rows bound at "$?".  text_match: a
@@ -84,6 +91,7 @@ struct lw_store {
 	int lock_fd;    /* <root>/files/.lock: writers share it, a sweep takes it alone */
 	int busy_ms;    /* how long a write waits for another's lock */
 	int in_tx;
+	int listen_pid; /* PostgreSQL: the server process that LISTENs for events for us, 0: none */
 };
 
 /* --- queries (store.c) --- */
@@ -103,6 +111,8 @@ int lw__store_commit(lw_store *st);
 void lw__store_rollback(lw_store *st);
 
 int64_t lw__store_now(void);
+/* Milliseconds on a clock that never jumps, for timeouts. */
+int64_t lw__store_monotonic_ms(void);
 int64_t lw__row_int(const lw__row *r, size_t i);
 /* Copy column i (NULL stays NULL); LW_ENOMEM on failure. */
 int lw__row_dup(char **out, const lw__row *r, size_t i);
@@ -127,6 +137,9 @@ void lw__sql_param(lw__sqlbuf *b, const char *fragment, lw__val v);
  * (NULL: none).  Both backends share it.
  */
 extern int (*const lw__store_upgrades[LW_STORE_SCHEMA_VERSION])(lw_store *st);
+
+/* The newest event id, 0 when there is none: one index probe on both backends. */
+#define LW__NEWEST_EVENT "SELECT COALESCE(max(id), 0) FROM events"
 
 /* --- semantic search (store_semsearch.c) --- */
 

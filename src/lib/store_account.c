@@ -5,6 +5,7 @@
 #include "store.h"
 
 #include <ctype.h>
+#include <poll.h>
 #include <string.h>
 
 #include "util.h"
@@ -158,6 +159,12 @@ int lw_store_user_set_password(lw_store *st, int64_t id, const char *password_ha
 {
 	LW_ASSERT_ARG(st && password_hash);
 	return update_user(st, "UPDATE users SET password_hash = $2 WHERE id = $1", id, LW__TEXT(password_hash));
+}
+
+int lw_store_user_set_name(lw_store *st, int64_t id, const char *name)
+{
+	LW_ASSERT_ARG(st && name);
+	return update_user(st, "UPDATE users SET name = $2 WHERE id = $1", id, LW__TEXT(name));
 }
 
 int lw_store_user_set_role(lw_store *st, int64_t id, int role)
@@ -378,9 +385,8 @@ int lw_store_event_append(int64_t *out_id, lw_store *st, const char *actor, cons
 	LW_ASSERT_ARG(st && kind && *kind);
 	if (detail_json && (err = lw__store_check_json(detail_json, "the event detail", false)) < 0)
 		return err;
-	err = lw__store_int(&id, st,
-			    "INSERT INTO events (time, actor, kind, learnware_id, detail)"
-			    " VALUES ($1, $2, $3, $4, $5) RETURNING id",
+	/* The backend's statement: on PostgreSQL it also keeps ids visible in order. */
+	err = lw__store_int(&id, st, st->ops->event_append,
 			    (lw__val[]){ LW__INT(lw__store_now()), LW__TEXT(actor), LW__TEXT(kind),
 					 LW__TEXT(learnware_id), LW__TEXT(detail_json) },
 			    5);
@@ -424,8 +430,49 @@ int lw_store_event_list(lw_event_list *out, lw_store *st, const lw_event_filter 
 		lw__sql_param(&b, " AND actor = $?", LW__TEXT(f.actor));
 	if (f.before_id > 0)
 		lw__sql_param(&b, " AND id < $?", LW__INT(f.before_id));
+	if (f.version >= 2 && f.after_id > 0)
+		lw__sql_param(&b, " AND id > $?", LW__INT(f.after_id));
 	lw__sql_param(&b, " ORDER BY id DESC LIMIT $?", LW__INT(f.limit ? (int64_t)f.limit : 100));
 	if ((err = lw__store_query(st, b.sql, b.p, b.np, take_event, &r)) < 0)
 		lw_event_list_dispose(out);
 	return err;
+}
+
+int lw_store_event_newest(int64_t *out, lw_store *st)
+{
+	LW_ASSERT_ARG(out && st);
+	*out = 0;
+	return lw__store_int(out, st, LW__NEWEST_EVENT, NULL, 0);
+}
+
+/* SQLite has no notifications; a look every POLL_MS costs one index probe. */
+#define POLL_MS 100
+
+static int poll_events(lw_store *st, int64_t after_id, int timeout_ms)
+{
+	int64_t deadline = lw__store_monotonic_ms() + timeout_ms, newest = 0, left;
+	int err;
+
+	for (;;) {
+		if ((err = lw__store_int(&newest, st, LW__NEWEST_EVENT, NULL, 0)) < 0)
+			return err;
+		if (newest > after_id)
+			return 1;
+		if ((left = deadline - lw__store_monotonic_ms()) <= 0)
+			return 0;
+		poll(NULL, 0, (int)(left < POLL_MS ? left : POLL_MS));
+	}
+}
+
+int lw_store_wait_event(lw_store *st, int64_t after_id, int timeout_ms)
+{
+	LW_ASSERT_ARG(st);
+	if (timeout_ms < 0) {
+		lw_error_set(LW_ERRCLASS_INVALID, "wait for events: timeout %d ms is negative (0 only looks)",
+			     timeout_ms);
+		return LW_EINVALID;
+	}
+	if (st->ops->wait_event)
+		return st->ops->wait_event(st, after_id, timeout_ms);
+	return poll_events(st, after_id, timeout_ms);
 }

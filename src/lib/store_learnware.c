@@ -7,6 +7,7 @@
  */
 #include "store.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,20 +205,48 @@ static int insert_job(int64_t *out_id, lw_store *st, const char *id, int64_t now
 			     (lw__val[]){ LW__TEXT(id), LW__INT(now) }, 2);
 }
 
-static int refuse_duplicate(lw_store *st, const char *sha)
+/* The learnware that holds this content, in dup; LW_ENOTFOUND when none does. */
+static int find_duplicate(char dup[16], lw_store *st, const char *sha)
 {
 	char *other = NULL;
 	int err = lw__store_text(&other, st, "SELECT id FROM learnwares WHERE sha256 = $1",
 				 (lw__val[]){ LW__TEXT(sha) }, 1);
 
-	if (err == LW_ENOTFOUND)
-		return 0;
 	if (err == 0) {
-		lw_error_set(LW_ERRCLASS_INVALID, "learnware %s has the same content (SHA-256 %s)", other, sha);
-		err = LW_EEXISTS;
+		snprintf(dup, 16, "%s", other ? other : "");
+		lw_error_set(LW_ERRCLASS_INVALID, "learnware %s has the same content (SHA-256 %s)", dup, sha);
 	}
 	free(other);
 	return err;
+}
+
+static int refuse_duplicate(char dup[16], lw_store *st, const char *sha)
+{
+	int err = find_duplicate(dup, st, sha);
+
+	if (err == LW_ENOTFOUND)
+		return 0;
+	return err == 0 ? LW_EEXISTS : err;
+}
+
+/*
+ * A write that lost a race on the UNIQUE index (another process stored the
+ * same content between our look and our insert) names the winner as the
+ * look would have; any other conflict keeps its own message.
+ */
+static void name_winner(char dup[16], lw_store *st, const char *sha)
+{
+	const lw_error *e = lw_error_last();
+	lw_error_class klass = e->klass;
+	char saved[1024];
+
+	if (*dup)
+		return;
+	snprintf(saved, sizeof(saved), "%s", e->message);
+	if (find_duplicate(dup, st, sha) != 0) {
+		errno = 0; /* the message has its strerror already */
+		lw_error_set(klass, "%s", saved);
+	}
 }
 
 /*
@@ -225,11 +254,11 @@ static int refuse_duplicate(lw_store *st, const char *sha)
  * failure only what this call made is removed: a name that clashed with an
  * existing file (LW_EEXISTS from the link) is somebody else's.
  */
-static int publish(lw_store *st, const char *name, const char *sha)
+static int publish(char dup[16], lw_store *st, const char *name, const char *sha)
 {
 	int err;
 
-	if ((err = refuse_duplicate(st, sha)) < 0) {
+	if ((err = refuse_duplicate(dup, st, sha)) < 0) {
 		lw__store_unmark(st, name);
 		return err;
 	}
@@ -288,7 +317,7 @@ static int insert_record(char id[16], lw_store *st, const lw_learnware_new *in, 
  * When a commit fails its outcome is unknown (a lost connection), so the
  * files stay as they are and the next sweep asks the database.
  */
-static int add_locked(char id[16], lw_store *st, const lw_learnware_new *in)
+static int add_locked(char id[16], char dup[16], lw_store *st, const lw_learnware_new *in)
 {
 	char name[LW__ZIP_NAME], sha[65];
 	int err;
@@ -296,13 +325,15 @@ static int add_locked(char id[16], lw_store *st, const lw_learnware_new *in)
 	if ((err = lw__store_copy_in(name, sha, st, in->zip_path)) < 0)
 		return err;
 	LW__FAULT("add:copied"); /* a copy in tmp and nothing else: the sweep deletes it */
-	if ((err = publish(st, name, sha)) < 0)
+	if ((err = publish(dup, st, name, sha)) < 0)
 		return err;
 	LW__FAULT("add:published"); /* marked, no row: the sweep deletes file and marker */
 	if ((err = lw__store_begin(st)) < 0)
 		goto discard;
 	if ((err = insert_record(id, st, in, name, sha)) < 0) {
 		lw__store_rollback(st);
+		if (err == LW_EEXISTS)
+			name_winner(dup, st, sha);
 		goto discard;
 	}
 	LW__FAULT("add:inserted"); /* the transaction dies with the process: as above */
@@ -318,7 +349,7 @@ discard:
 
 int lw_store_add(lw_learnware_record *out, lw_store *st, const lw_learnware_new *in)
 {
-	char id[16];
+	char id[16], dup[16] = "";
 	int err;
 
 	LW_ASSERT_ARG(st);
@@ -326,10 +357,12 @@ int lw_store_add(lw_learnware_record *out, lw_store *st, const lw_learnware_new 
 		memset(out, 0, sizeof(*out));
 	if ((err = check_new(in, true)) < 0 || (err = lw__store_lock_shared(st)) < 0)
 		return err;
-	err = add_locked(id, st, in);
+	err = add_locked(id, dup, st, in);
 	lw__store_unlock(st);
 	if (err == 0 && out)
 		err = lw_store_get(out, st, id);
+	else if (err == LW_EEXISTS && out)
+		memcpy(out->id, dup, sizeof(dup));
 	return err;
 }
 
@@ -478,14 +511,14 @@ static int swap_record(lw_store *st, const char *id, const lw_learnware_new *in,
  * swaps the row over: before its commit the sweep keeps only the old file,
  * after it only the new one.
  */
-static int replace_locked(lw_store *st, const char *id, const lw_learnware_new *in)
+static int replace_locked(char dup[16], lw_store *st, const char *id, const lw_learnware_new *in)
 {
 	char name[LW__ZIP_NAME], old[LW__ZIP_NAME], marker[LW__MARKER_NAME] = "", sha[65];
 	int err;
 
 	if ((err = lw__store_copy_in(name, sha, st, in->zip_path)) < 0)
 		return err;
-	if ((err = publish(st, name, sha)) < 0)
+	if ((err = publish(dup, st, name, sha)) < 0)
 		return err;
 	LW__FAULT("replace:published");
 	if ((err = lw__store_begin(st)) < 0)
@@ -495,6 +528,8 @@ static int replace_locked(lw_store *st, const char *id, const lw_learnware_new *
 		lw__store_rollback(st);
 		if (*marker)
 			lw__store_unmark(st, marker);
+		if (err == LW_EEXISTS)
+			name_winner(dup, st, sha);
 		goto discard;
 	}
 	LW__FAULT("replace:swapped");
@@ -511,6 +546,7 @@ discard:
 
 int lw_store_replace_zip(lw_learnware_record *out, lw_store *st, const char *id, const lw_learnware_new *in)
 {
+	char dup[16] = "";
 	int err;
 
 	LW_ASSERT_ARG(st);
@@ -519,10 +555,12 @@ int lw_store_replace_zip(lw_learnware_record *out, lw_store *st, const char *id,
 	if ((err = lw__store_check_id(id)) < 0 || (err = check_new(in, false)) < 0 ||
 	    (err = lw__store_lock_shared(st)) < 0)
 		return err;
-	err = replace_locked(st, id, in);
+	err = replace_locked(dup, st, id, in);
 	lw__store_unlock(st);
 	if (err == 0 && out)
 		err = lw_store_get(out, st, id);
+	else if (err == LW_EEXISTS && out)
+		memcpy(out->id, dup, sizeof(dup));
 	return err;
 }
 

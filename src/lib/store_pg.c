@@ -4,11 +4,15 @@
  * Jobs are claimed with FOR UPDATE SKIP LOCKED, so any number of workers on
  * any number of machines share the queue without waiting on each other.
  */
+#define _POSIX_C_SOURCE 200809L
 #include "store.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
@@ -18,6 +22,28 @@
 
 /* An arbitrary key all dock processes agree on: migrations run one at a time. */
 #define MIGRATION_LOCK "SELECT pg_advisory_xact_lock(7715301)"
+
+/*
+ * Appending an event.  Ids come from an identity sequence, drawn when the
+ * row is inserted but visible only when it commits: session A draws 10,
+ * session B draws 11 and commits first, a dock replaying "events after 9"
+ * sees 11 and remembers it, and never asks for 10 again once A commits.
+ * So an append first takes a transaction-scoped advisory lock (one key for
+ * the whole database) and only then draws its id: the next append cannot
+ * draw one before this transaction has committed (a commit is visible
+ * before its locks are released), and ids become visible in id order.  The
+ * lock lives for one short autocommit statement (or the caller's
+ * transaction); appends queue behind it, reads never wait.  MATERIALIZED
+ * makes PostgreSQL run the lock before it computes the inserted row, and
+ * with it the id.  The same statement wakes the handles waiting in
+ * lw_store_wait_event: the notification goes out when the row commits.
+ */
+#define EVENT_CHANNEL "lw_events"
+#define EVENT_APPEND                                                                        \
+	"WITH l AS MATERIALIZED (SELECT pg_advisory_xact_lock(7715302)),"                   \
+	" e AS (INSERT INTO events (time, actor, kind, learnware_id, detail)"               \
+	" SELECT $1, $2, $3, $4, $5 FROM l RETURNING id)"                                  \
+	" SELECT id, pg_notify('" EVENT_CHANNEL "', id::text) FROM e"
 
 static const char *const migrations[] = {
 	/* 1: the first schema. */
@@ -354,6 +380,79 @@ static int pg_connect(lw_store *st, const char *url, const lw_store_options *o)
 	return configure(st);
 }
 
+/* --- waiting for events --------------------------------------------------------- */
+
+/* LISTEN once per server process: a reconnect (ensure_connected) starts a new one. */
+static int listen_events(lw_store *st)
+{
+	int err = ensure_connected(st), pid;
+
+	if (err < 0)
+		return err;
+	pid = PQbackendPID(st->conn);
+	if (pid == st->listen_pid)
+		return 0;
+	if ((err = pg_script(st, "LISTEN " EVENT_CHANNEL)) == 0)
+		st->listen_pid = pid;
+	return err;
+}
+
+/* Read what the server sent; *seen = 1 when a notification names an event after after_id. */
+static int drain(int *seen, lw_store *st, int64_t after_id)
+{
+	PGnotify *n;
+
+	if (!PQconsumeInput(st->conn)) {
+		lw_error_set(LW_ERRCLASS_OS,
+			     "lost the connection to PostgreSQL at %s while waiting for events: %s", st->url,
+			     PQerrorMessage(st->conn));
+		st->listen_pid = 0;
+		return LW_EIO;
+	}
+	while ((n = PQnotifies(st->conn))) {
+		char *end;
+		long long id = strtoll(n->extra, &end, 10);
+
+		/* A payload that is not an id (another writer's NOTIFY) may mean anything. */
+		if (!strcmp(n->relname, EVENT_CHANNEL) && (*end || end == n->extra || id > after_id))
+			*seen = 1;
+		PQfreemem(n);
+	}
+	return 0;
+}
+
+/*
+ * LISTEN, forget older notifications, look at the newest id (an event that
+ * committed before the LISTEN sent none), then sleep on the socket until a
+ * notification of a newer event arrives.  A notification the last query
+ * already read sits in libpq's queue, not the socket: drain before poll.
+ */
+static int pg_wait_event(lw_store *st, int64_t after_id, int timeout_ms)
+{
+	int64_t deadline = lw__store_monotonic_ms() + timeout_ms, newest = 0, left;
+	int err, seen = 0, stale = 0;
+
+	if ((err = listen_events(st)) < 0 || (err = drain(&stale, st, INT64_MAX)) < 0 ||
+	    (err = lw__store_int(&newest, st, LW__NEWEST_EVENT, NULL, 0)) < 0)
+		return err;
+	if (newest > after_id)
+		return 1;
+	for (;;) {
+		struct pollfd pfd = { PQsocket(st->conn), POLLIN, 0 };
+
+		if ((err = drain(&seen, st, after_id)) < 0)
+			return err;
+		if (seen)
+			return 1;
+		if ((left = deadline - lw__store_monotonic_ms()) <= 0)
+			return 0;
+		if (pfd.fd < 0 || (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)) {
+			lw_error_set(LW_ERRCLASS_OS, "waiting for PostgreSQL at %s", st->url);
+			return LW_EIO;
+		}
+	}
+}
+
 const lw__store_ops lw__store_pg = {
 	.name = "postgresql",
 	.connect = pg_connect,
@@ -377,6 +476,8 @@ const lw__store_ops lw__store_pg = {
 		 " AND state = 0" /* never a job another claimer just took */
 		 " RETURNING id, learnware_id, state, worker, attempts, created, started, heartbeat,"
 		 " finished, log",
+	.event_append = EVENT_APPEND,
+	.wait_event = pg_wait_event,
 	.json_rows = "SELECT e ->> 0 AS c0, (e ->> 1)::integer AS c1, e ->> 2 AS c2"
 		     " FROM json_array_elements(CAST($? AS json)) AS e",
 	.text_match = " AND (l.search_tsv @@ CAST($? AS tsquery) OR l.search_tsv IS NULL)",

@@ -370,6 +370,10 @@ const lw__store_ops lw__store_sqlite = {
 		 " AND state = 0" /* never a job another claimer just took */
 		 " RETURNING id, learnware_id, state, worker, attempts, created, started, heartbeat,"
 		 " finished, log",
+	/* One writer at a time: an id is drawn and committed before the next is. */
+	.event_append = "INSERT INTO events (time, actor, kind, learnware_id, detail)"
+			" VALUES ($1, $2, $3, $4, $5) RETURNING id",
+	.wait_event = NULL, /* no notifications: lw_store_wait_event polls */
 	.json_rows = "SELECT json_extract(value, '$[0]') AS c0, json_extract(value, '$[1]') AS c1,"
 		     " json_extract(value, '$[2]') AS c2 FROM json_each($?)",
 	/* Learnware ids are the number printed as "%08" PRId64. */

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -1156,6 +1157,141 @@ static void test_store_events__append_only_newest_first(void **state)
 	assert_message("append-only");
 	assert_int_not_equal(lw__store_exec(NULL, st, "DELETE FROM events", NULL, 0), 0);
 	lw_store_free(st);
+}
+
+static size_t gather(int fd, pid_t *pids, int n, char lines[][128], size_t max);
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * A child process that opens its own handle, waits for a byte on go, then
+ * delay_ms, appends one event and writes its id to fd ("X message" on
+ * failure).  Fork it before this process opens the store: SQLite's lock
+ * bookkeeping must not be copied into a child.
+ */
+static pid_t append_later(const env *e, int go, int fd, int delay_ms)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		lw_store *st = NULL;
+		int64_t id = 0;
+		char line[1200], c;
+		int n;
+
+		if (lw_store_open(&st, e->url, &e->o) == 0 && read(go, &c, 1) == 1) {
+			poll(NULL, 0, delay_ms);
+			if (lw_store_event_append(&id, st, "child", "test.later", NULL, NULL) != 0)
+				id = 0;
+		}
+		n = id ? snprintf(line, sizeof(line), "%lld\n", (long long)id)
+		       : snprintf(line, sizeof(line), "X %s\n", lw_error_last()->message);
+		if (write(fd, line, (size_t)n) != n)
+			_exit(2);
+		_exit(0);
+	}
+	return pid;
+}
+
+/* The id the child wrote; its exit status checked. */
+static int64_t child_id(int fd, pid_t pid)
+{
+	char lines[1][128];
+
+	assert_int_equal(gather(fd, &pid, 1, lines, 1), 1);
+	return strtoll(lines[0], NULL, 10);
+}
+
+static void test_store_events__newest_and_wait_for_a_new_one(void **state)
+{
+	env *e = *state;
+	lw_store *st = open_ok(e);
+	int64_t newest = -1, id = 0, t0, other;
+	int fds[2], go[2];
+	pid_t pid;
+
+	lw_store_free(st);
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(pipe(go), 0);
+	pid = append_later(e, go[0], fds[1], 300);
+	close(fds[1]);
+	close(go[0]);
+	st = open_ok(e);
+	assert_ok(lw_store_event_newest(&newest, st));
+	assert_int_equal(newest, 0);
+	/* Nothing yet: 0 after the timeout, and 0 at once with no timeout. */
+	t0 = mono_ms();
+	assert_int_equal(lw_store_wait_event(st, 0, 150), 0);
+	assert_true(mono_ms() - t0 >= 140);
+	assert_int_equal(lw_store_wait_event(st, 0, 0), 0);
+	assert_int_equal(lw_store_wait_event(st, 0, -1), LW_EINVALID);
+	assert_message("negative");
+
+	assert_ok(lw_store_event_append(&id, st, "1", "test.first", NULL, NULL));
+	assert_ok(lw_store_event_newest(&newest, st));
+	assert_int_equal(newest, id);
+	/* An event that is there already answers at once; ours does not count as newer than itself. */
+	assert_int_equal(lw_store_wait_event(st, id - 1, 0), 1);
+	assert_int_equal(lw_store_wait_event(st, id, 100), 0);
+
+	/* Another process appends 300 ms from now: the wait wakes well before its 10 s. */
+	assert_int_equal(write(go[1], "g", 1), 1);
+	close(go[1]);
+	t0 = mono_ms();
+	assert_int_equal(lw_store_wait_event(st, id, 10000), 1);
+	if (mono_ms() - t0 > 3000)
+		fail_msg("woke after %lld ms", (long long)(mono_ms() - t0));
+	other = child_id(fds[0], pid);
+	assert_true(other > id);
+	assert_ok(lw_store_event_newest(&newest, st));
+	assert_int_equal(newest, other);
+	assert_int_equal(lw_store_wait_event(st, other, 0), 0);
+	lw_store_free(st);
+}
+
+/*
+ * A reader that saw event N must later find every event below N: an append
+ * that draws its id while an older one is still uncommitted waits for it.
+ */
+static void test_store_events__ids_become_visible_in_order(void **state)
+{
+	env *e = *state;
+	lw_store *a = open_ok(e), *reader;
+	int64_t held = 0, newest = -1, later;
+	int fds[2], go[2];
+	pid_t pid;
+
+	lw_store_free(a);
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(pipe(go), 0);
+	pid = append_later(e, go[0], fds[1], 0);
+	close(fds[1]);
+	close(go[0]);
+	a = open_ok(e);
+	reader = open_ok(e);
+	assert_ok(lw_store_event_append(NULL, a, "a", "test.before", NULL, NULL));
+	assert_ok(lw__store_begin(a));
+	assert_ok(lw_store_event_append(&held, a, "a", "test.held", NULL, NULL));
+	assert_int_equal(write(go[1], "g", 1), 1);
+	close(go[1]);
+	/* The other append has had time to run; nothing past the uncommitted id shows. */
+	poll(NULL, 0, 400);
+	assert_ok(lw_store_event_newest(&newest, reader));
+	assert_true(newest < held);
+	assert_ok(lw__store_commit(a));
+	later = child_id(fds[0], pid);
+	assert_true(later > held);
+	assert_ok(lw_store_event_newest(&newest, reader));
+	assert_int_equal(newest, later);
+	lw_store_free(reader);
+	lw_store_free(a);
 }
 
 /* --- jobs -------------------------------------------------------------------------- */
@@ -2311,6 +2447,8 @@ int main(void)
 		T(test_store_users__unique_email_roles_and_deletion),
 		T(test_store_tokens__found_by_hash_until_expired_or_revoked),
 		T(test_store_events__append_only_newest_first),
+		T(test_store_events__newest_and_wait_for_a_new_one),
+		T(test_store_events__ids_become_visible_in_order),
 		T(test_store_jobs__claim_heartbeat_finish),
 		T(test_store_jobs__silent_worker_is_requeued),
 		T(test_store_jobs__new_zip_cancels_the_running_check),

@@ -86,8 +86,9 @@ static lw_rkme *blob(double c, uint64_t seed)
 	return r;
 }
 
-/* A packed learnware whose data sit around c. */
-static char *make_zip(const fixture *f, const char *name, double c, const char *model)
+/* A packed learnware whose data sit around c, with this statistical specification (NULL: its RKME). */
+static char *make_zip_spec(const fixture *f, const char *name, double c, const char *model,
+			   const char *stat_spec)
 {
 	char dir[4096], *zip = malloc(4200), *json = NULL, *sem = semantic(name, "Business");
 	lw_rkme *r = blob(c, (uint64_t)(c * 1000) + 7);
@@ -101,13 +102,19 @@ static char *make_zip(const fixture *f, const char *name, double c, const char *
 	free(lwt_write_file(dir, "model.json", model ? model : model_json));
 	free(lwt_write_file(dir, "semantic.json", sem));
 	assert_int_equal(lw_rkme_to_json(&json, r), 0);
-	free(lwt_write_file(dir, "stat_spec.json", json));
+	free(lwt_write_file(dir, "stat_spec.json", stat_spec ? stat_spec : json));
 	sprintf(zip, "%s/%s.zip", f->tmp, name);
 	assert_int_equal(lw_package_pack(NULL, dir, zip, NULL), 0);
 	free(json);
 	free(sem);
 	lw_rkme_free(r);
 	return zip;
+}
+
+/* A packed learnware whose data sit around c. */
+static char *make_zip(const fixture *f, const char *name, double c, const char *model)
+{
+	return make_zip_spec(f, name, c, model, NULL);
 }
 
 static lw_dock *open_dock(const fixture *f, int read_only)
@@ -476,6 +483,255 @@ static void test_dock_export_import__round_trip_keeps_every_learnware(void **sta
 	lw_dock_free(d);
 }
 
+/* --- deferred checks and workers ---------------------------------------------------- */
+
+static lw_dock *open_with(const fixture *f, int defer_check, int no_index)
+{
+	lw_dock_options o = LW_DOCK_OPTIONS_INIT;
+	lw_dock *d = NULL;
+
+	o.defer_check = defer_check;
+	o.no_index = no_index;
+	if (lw_dock_open(&d, f->dock, &o) != 0)
+		fail_msg("lw_dock_open: %s", lw_error_last()->message);
+	return d;
+}
+
+/* Statistical search for a user at c: the ids found, space-separated (caller frees). */
+static char *found_near(lw_dock *d, double c)
+{
+	lw_dock_query q = LW_DOCK_QUERY_INIT;
+	lw_dock_result r;
+	lw_rkme *user = blob(c, 99);
+	char *s = calloc(1, 512);
+
+	q.rkme = user;
+	assert_int_equal(lw_dock_search(&r, d, &q), 0);
+	for (size_t i = 0; i < r.count; i++)
+		snprintf(s + strlen(s), 512 - strlen(s), "%s%s", i ? " " : "", r.hits[i].id);
+	lw_dock_result_dispose(&r);
+	lw_rkme_free(user);
+	return s;
+}
+
+static void add_deferred(lw_dock *d, const char *zip, const char *want_id)
+{
+	lw_dock_added a;
+
+	if (lw_dock_add(&a, d, zip, NULL, "tester") != 0)
+		fail_msg("deferred add %s: %s", zip, lw_error_last()->message);
+	assert_string_equal(a.record.id, want_id);
+	assert_int_equal(a.record.status, LW_STATUS_QUEUED);
+	assert_int_equal(a.record.usability, LW_USABILITY_NONUSABLE);
+	assert_int_equal(a.status, LW_CHECK_NONUSABLE);
+	assert_non_null(strstr(a.log, "queued"));
+	lw_dock_added_dispose(&a);
+}
+
+static void work_one(lw_dock *d)
+{
+	int did = -1, err = lw_dock_work(&did, d, "worker-1");
+
+	if (err != 0)
+		fail_msg("lw_dock_work: %d %s", err, lw_error_last()->message);
+	assert_int_equal(did, 1);
+}
+
+static void test_dock_defer__add_stores_queued_and_search_does_not_see_it(void **state)
+{
+	fixture *f = *state;
+	char *zip = make_zip(f, "later", 0.0, NULL), *found, *log = NULL;
+	lw_dock *d = open_with(f, 1, 0);
+	size_t counts[LW_JOB_NSTATES];
+	lw_dock_added a;
+
+	add_deferred(d, zip, "00000001");
+	assert_int_equal(lw_dock_indexed(d), 0);
+	found = found_near(d, 0.0);
+	assert_string_equal(found, "");
+	free(found);
+	assert_int_equal(lw_store_job_count(counts, lw_dock_store(d)), 0);
+	assert_int_equal(counts[LW_JOB_QUEUED], 1);
+	/* No log before the check; the message says why. */
+	assert_int_equal(lw_dock_check_log(&log, d, "00000001"), LW_ENOTFOUND);
+	assert_non_null(strstr(lw_error_last()->message, "queued"));
+	/* The same content again is refused, naming the learnware that has it. */
+	assert_int_equal(lw_dock_add(&a, d, zip, NULL, NULL), LW_EEXISTS);
+	assert_string_equal(a.record.id, "00000001");
+	assert_non_null(strstr(lw_error_last()->message, "00000001"));
+	lw_dock_added_dispose(&a);
+	lw_dock_free(d);
+	free(zip);
+}
+
+static void test_dock_defer__bad_statistical_specification_is_refused_before_queueing(void **state)
+{
+	fixture *f = *state;
+	char *zip = make_zip_spec(f, "badspec", 0.0, NULL, "{\"type\":\"RKMETableSpecification\"}");
+	lw_dock *d = open_with(f, 1, 0);
+	lw_learnware_filter all = LW_LEARNWARE_FILTER_INIT;
+	lw_dock_added a;
+	size_t n = 99;
+
+	assert_int_equal(lw_dock_add(&a, d, zip, NULL, NULL), LW_EINVALID);
+	lw_dock_added_dispose(&a);
+	assert_int_equal(lw_store_count(&n, lw_dock_store(d), &all), 0);
+	assert_int_equal(n, 0);
+	lw_dock_free(d);
+	free(zip);
+}
+
+static void test_dock_work__checks_the_job_and_other_handles_see_it_after_refresh(void **state)
+{
+	fixture *f = *state;
+	char *zip = make_zip(f, "queued", 3.0, NULL), *found, *log = NULL;
+	lw_dock *other = open_with(f, 0, 0), *d = open_with(f, 1, 0);
+	lw_job_record job;
+	lw_learnware_record r = { 0 };
+
+	add_deferred(d, zip, "00000001");
+	work_one(d);
+	assert_int_equal(lw_store_get(&r, lw_dock_store(d), "00000001"), 0);
+	assert_int_equal(r.status, LW_STATUS_SUCCESS);
+	assert_int_equal(r.usability, LW_USABILITY_USABLE);
+	lw_learnware_record_dispose(&r);
+	/* Searchable at once in the handle that checked it. */
+	assert_int_equal(lw_dock_indexed(d), 1);
+	found = found_near(d, 3.0);
+	assert_string_equal(found, "00000001");
+	free(found);
+	/* The job's log is the check log. */
+	assert_int_equal(lw_store_job_latest(&job, lw_dock_store(d), "00000001"), 0);
+	assert_int_equal(job.state, LW_JOB_DONE);
+	assert_int_equal(lw_dock_check_log(&log, d, "00000001"), 0);
+	assert_string_equal(log, job.log);
+	assert_non_null(strstr(log, "result      usable"));
+	free(log);
+	lw_job_record_dispose(&job);
+	/* A handle opened before sees it once it refreshes. */
+	assert_int_equal(lw_dock_indexed(other), 0);
+	assert_int_equal(lw_dock_refresh(other), 0);
+	assert_int_equal(lw_dock_indexed(other), 1);
+	found = found_near(other, 3.0);
+	assert_string_equal(found, "00000001");
+	free(found);
+	assert_int_equal(lw_dock_refresh(other), 0);
+	assert_int_equal(lw_dock_indexed(other), 1);
+	lw_dock_free(other);
+	lw_dock_free(d);
+	free(zip);
+}
+
+static void test_dock_work__empty_queue_does_nothing(void **state)
+{
+	fixture *f = *state;
+	lw_dock *d = open_with(f, 1, 0);
+	int did = -1;
+
+	assert_int_equal(lw_dock_work(&did, d, "worker-1"), 0);
+	assert_int_equal(did, 0);
+	lw_dock_free(d);
+}
+
+static void test_dock_work__invalid_package_ends_invalid_with_the_reason_in_its_log(void **state)
+{
+	fixture *f = *state;
+	char *zip = make_zip(f, "broken", 0.0, "{\"kind\":\"linear\"}"), *log = NULL;
+	lw_dock *d = open_with(f, 1, 0);
+	lw_learnware_record r = { 0 };
+	lw_job_record job;
+	int did = -1;
+
+	/* The model is only read by the checker: the add itself succeeds. */
+	add_deferred(d, zip, "00000001");
+	work_one(d);
+	assert_int_equal(lw_store_get(&r, lw_dock_store(d), "00000001"), 0);
+	assert_int_equal(r.status, LW_STATUS_SUCCESS);
+	assert_int_equal(r.usability, LW_USABILITY_INVALID);
+	lw_learnware_record_dispose(&r);
+	assert_int_equal(lw_store_job_latest(&job, lw_dock_store(d), "00000001"), 0);
+	assert_int_equal(job.state, LW_JOB_DONE);
+	assert_non_null(strstr(job.log, "FAIL"));
+	assert_int_equal(lw_dock_check_log(&log, d, "00000001"), 0);
+	assert_string_equal(log, job.log);
+	free(log);
+	lw_job_record_dispose(&job);
+	assert_int_equal(lw_dock_indexed(d), 0);
+	assert_int_equal(lw_dock_work(&did, d, "worker-1"), 0);
+	assert_int_equal(did, 0);
+	lw_dock_free(d);
+	free(zip);
+}
+
+static void test_dock_defer__new_package_leaves_search_until_checked(void **state)
+{
+	fixture *f = *state;
+	char *z1 = make_zip(f, "v1", 0.0, NULL), *z2 = make_zip(f, "v2", 6.0, NULL), *found, *log = NULL;
+	lw_dock *d = open_with(f, 1, 0);
+	lw_dock_added a;
+
+	add_deferred(d, z1, "00000001");
+	work_one(d);
+	assert_int_equal(lw_dock_indexed(d), 1);
+	assert_int_equal(lw_dock_update_zip(&a, d, "00000001", z2, NULL), 0);
+	assert_int_equal(a.record.status, LW_STATUS_QUEUED);
+	assert_non_null(strstr(a.log, "queued"));
+	lw_dock_added_dispose(&a);
+	assert_int_equal(lw_dock_indexed(d), 0);
+	/* The old package's log is not the new one's. */
+	assert_int_equal(lw_dock_check_log(&log, d, "00000001"), LW_ENOTFOUND);
+	work_one(d);
+	found = found_near(d, 6.0);
+	assert_string_equal(found, "00000001");
+	free(found);
+	assert_int_equal(lw_dock_check_log(&log, d, "00000001"), 0);
+	free(log);
+	lw_dock_free(d);
+	free(z1);
+	free(z2);
+}
+
+/* The saved index files under the dock (0 when the folder does not exist). */
+static int index_files(const fixture *f)
+{
+	char path[4200];
+	struct dirent *de;
+	DIR *dh;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/index", f->dock);
+	if (!(dh = opendir(path)))
+		return 0;
+	while ((de = readdir(dh)))
+		n += strstr(de->d_name, ".lwix") != NULL;
+	closedir(dh);
+	return n;
+}
+
+static void test_dock_open__no_index_writes_no_index_file_and_refuses_search(void **state)
+{
+	fixture *f = *state;
+	char *zip = make_zip(f, "plain", 0.0, NULL);
+	lw_dock *d = open_with(f, 0, 1);
+	lw_dock_query q = LW_DOCK_QUERY_INIT;
+	lw_dock_result r;
+
+	add_ok(d, zip, "00000001");
+	assert_int_equal(lw_dock_indexed(d), 0);
+	assert_int_equal(lw_dock_search(&r, d, &q), LW_EINVALID);
+	assert_non_null(strstr(lw_error_last()->message, "opened without an index"));
+	assert_int_equal(lw_dock_refresh(d), 0);
+	assert_int_equal(lw_dock_reindex(d), LW_EINVALID);
+	lw_dock_free(d);
+	assert_int_equal(index_files(f), 0);
+	/* The events were recorded: a handle with an index sees the learnware. */
+	d = open_with(f, 0, 0);
+	assert_int_equal(lw_dock_indexed(d), 1);
+	lw_dock_free(d);
+	assert_int_equal(index_files(f), 1);
+	free(zip);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -493,6 +749,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dock_model_open__stored_model_predicts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dock_cache__forgetting_one_keeps_the_others, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dock_export_import__round_trip_keeps_every_learnware, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dock_defer__add_stores_queued_and_search_does_not_see_it, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dock_defer__bad_statistical_specification_is_refused_before_queueing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dock_defer__new_package_leaves_search_until_checked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dock_work__checks_the_job_and_other_handles_see_it_after_refresh, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dock_work__empty_queue_does_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dock_work__invalid_package_ends_invalid_with_the_reason_in_its_log, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dock_open__no_index_writes_no_index_file_and_refuses_search, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
