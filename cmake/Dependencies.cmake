@@ -7,6 +7,11 @@ pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET libzip)
 pkg_check_modules(LIBFYAML REQUIRED IMPORTED_TARGET libfyaml)
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
 pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)
+pkg_check_modules(LIBCURL REQUIRED IMPORTED_TARGET libcurl)
+# The server: HTTP (libmicrohttpd), passwords and tokens (libsodium).
+pkg_check_modules(LIBMHD REQUIRED IMPORTED_TARGET libmicrohttpd)
+pkg_check_modules(LIBSODIUM REQUIRED IMPORTED_TARGET libsodium)
+find_package(Threads REQUIRED)
 
 # Our own OpenMP regions sit beside BLAS calls, so link the OpenMP build of
 # OpenBLAS explicitly: one thread runtime, no oversubscription.

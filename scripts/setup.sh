@@ -6,7 +6,8 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 
 packages=(build-essential cmake pkg-config libopenblas-openmp-dev liblapacke-dev
           libjansson-dev libcmocka-dev libzip-dev libfyaml-dev libxgboost-dev libsqlite3-dev libpq-dev postgresql-15
-          bubblewrap python3 python3-numpy python3-sklearn)
+          bubblewrap python3 python3-numpy python3-sklearn
+          libmicrohttpd-dev libsodium-dev libcurl4-openssl-dev curl jq unzip)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -52,5 +52,21 @@ int cmd_reuse(int argc, char **argv);
 int cmd_fit(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
+/* The client of a dock's HTTP API (cmd_remote*.c, http.c). */
+int cmd_register(int argc, char **argv);
+int cmd_login(int argc, char **argv);
+int cmd_logout(int argc, char **argv);
+int cmd_tokens(int argc, char **argv);
+int cmd_submit(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_download(int argc, char **argv);
+/* The dock as a service (cmd_serve.c, on include/lw/server.h). */
+int cmd_serve(int argc, char **argv);
+int cmd_worker(int argc, char **argv);
+int cmd_admin(int argc, char **argv);
+
+/* The local search's output, shared with the remote search. */
+void cli_search_print_table(const lw_dock_result *r);
+void cli_search_print_json(const lw_dock_result *r);
 
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "http.h"
 #include "lw/dock.h"
 
 static const char search_usage[] =
@@ -33,7 +34,15 @@ static const char search_usage[] =
 	"      --max-search-num N  largest mixture; its candidates are the top N^2 (5)\n"
 	"      --exact             rank every candidate exactly, never via the index\n"
 	"      --json              one JSON object\n"
-	"  -q, --quiet             no progress line\n";
+	"  -q, --quiet             no progress line\n"
+	"\n"
+	"On a dock's server instead (POST /api/v1/search): --server URL, else\n"
+	"$LEARNWARE_SERVER, else, when no dock is given, the saved login's server\n"
+	"('learnware login').  The same table and --json; -n is the page size\n"
+	"(at most 100), --id, --mixture, --max-search-num and --exact are local only.\n"
+	"      --server URL        search this server's usable learnwares\n"
+	"      --limit N           results per page (as -n; default 10)\n"
+	"      --page P            the page of results (from 1)\n";
 
 typedef struct {
 	const char *dock, *files_root, *semantic, *rkme, *name;
@@ -92,7 +101,7 @@ static int parse(search_args *a, int argc, char **argv)
 	if (optind != argc)
 		return cli_usage_error("search", "unexpected argument '%s'", argv[optind]);
 	if (!a->dock)
-		return cli_usage_error("search", "no dock: give --dock DIR or set LEARNWARE_DOCK");
+		return cli_usage_error("search", "no dock: give --dock DIR or set LEARNWARE_DOCK (or --server URL)");
 	if (a->q.stat.max_search_num < 1 || a->q.stat.max_search_num > 100)
 		return cli_usage_error("search", "--max-search-num must be 1 to 100");
 	return 0;
@@ -140,7 +149,7 @@ static json_t *hit_json(const lw_dock_hit *h, int statistical)
 	return o;
 }
 
-static void print_json(const lw_dock_result *r)
+void cli_search_print_json(const lw_dock_result *r)
 {
 	json_t *singles = json_array(), *root;
 	char *text;
@@ -175,7 +184,7 @@ static void print_json(const lw_dock_result *r)
 	json_decref(root);
 }
 
-static void print_table(const lw_dock_result *r)
+void cli_search_print_table(const lw_dock_result *r)
 {
 	if (!r->statistical) {
 		printf("%zu learnwares match%s\n", r->semantic_matches,
@@ -222,6 +231,13 @@ int cmd_search(int argc, char **argv)
 	char *sem = NULL;
 	int rc, err;
 
+	/* A server instead of a dock (cmd_remote_search.c): the same options and output. */
+	if (cli_search_wants_server(argc, argv)) {
+		if ((rc = cmd_search_remote(argc, argv)) >= 0)
+			return rc;
+		fputs(search_usage, stdout);
+		return CLI_EXIT_OK;
+	}
 	memset(&a, 0, sizeof(a));
 	a.q = q0;
 	if ((rc = parse(&a, argc, argv)) != 0)
@@ -246,9 +262,9 @@ int cmd_search(int argc, char **argv)
 		rc = cli_fail(err);
 	} else {
 		if (a.json)
-			print_json(&r);
+			cli_search_print_json(&r);
 		else
-			print_table(&r);
+			cli_search_print_table(&r);
 		lw_dock_result_dispose(&r);
 		rc = CLI_EXIT_OK;
 	}

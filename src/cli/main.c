@@ -19,6 +19,10 @@ static const struct {
 	{ "dock", cmd_dock }, { "search", cmd_search },
 	{ "reuse", cmd_reuse }, { "fit", cmd_fit },
 	{ "train", cmd_train }, { "predict", cmd_predict },
+	{ "register", cmd_register }, { "login", cmd_login }, { "logout", cmd_logout },
+	{ "tokens", cmd_tokens }, { "submit", cmd_submit }, { "status", cmd_status },
+	{ "download", cmd_download },
+	{ "serve", cmd_serve }, { "worker", cmd_worker }, { "admin", cmd_admin },
 };
 
 static const char usage[] =
@@ -36,6 +40,19 @@ static const char usage[] =
 	"  search   find learnwares for a task: semantic filter, MMD ranking, mixture\n"
 	"  reuse    predict with learnwares: average, job selector, pruning, augmentation\n"
 	"  fit      fit a reuser and save it, to predict later with 'reuse --reuser'\n"
+	"\n"
+	"The dock as a service:\n"
+	"  serve    the HTTP API, the web UI and background verification\n"
+	"  worker   verification workers for a served dock (other processes or machines)\n"
+	"  admin    create an admin account ('admin create --email E')\n"
+	"\n"
+	"Client of a dock's server ('learnware search --server URL' searches one):\n"
+	"  register create an account on a server\n"
+	"  login    log in and keep an API token; logout revokes it\n"
+	"  submit   upload learnware zips for the server to check (--wait for the verdict)\n"
+	"  status   a submitted learnware's status, verdict and check log\n"
+	"  download fetch learnware zips from a server\n"
+	"  tokens   list, create and revoke API tokens\n"
 	"  help     show this text\n"
 	"\n"
 	"Run 'learnware <verb> --help' for a verb's options.\n"
