@@ -3,7 +3,16 @@
 # from the diamonds table (one XGBoost model per cut), check them into a
 # fresh dock on the embedded default (SQLite and a local folder), then
 # search it as two users would, each holding rows the learnwares never saw.
+# With --serve it then serves that dock over HTTP (API and web UI) until
+# Ctrl-C: LEARNWARE_LISTEN sets the address (127.0.0.1:8080), and
+# LEARNWARE_ADMIN_EMAIL / LEARNWARE_ADMIN_PASSWORD create the first admin.
 set -euo pipefail
+serve=0
+case "${1:-}" in
+  "") ;;
+  --serve) serve=1 ;;
+  *) echo "usage: scripts/run.sh [--serve]" >&2; exit 2 ;;
+esac
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/scripts/shared.sh"
 LW_SHARED_DIR=$(lw_find_shared "$here")
@@ -60,3 +69,8 @@ done
   --data "$out/user2.csv" --columns "$features" -o "$out/user2_top1.csv" -q
 echo "RMSE of the predicted prices (USD): top-1 learnware alone $(rmse "$out/user2_top1.csv")," \
      "averaging the mixture $(rmse "$out/user2_average.csv"), job selector $(rmse "$out/user2_job-selector.csv")"
+
+if [ "$serve" = 1 ]; then
+  echo "== serving $dock: open the printed address in a browser; Ctrl-C stops"
+  exec "$lw" serve --dock "$dock"
+fi
