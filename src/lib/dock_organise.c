@@ -212,6 +212,21 @@ static const char *first_failure(const char *log, char *buf, size_t n)
  * Unpack, read and validate the specifications, and (with check) run the
  * sandboxed checker; without it the verdict waits for a worker.
  */
+/* Logs outlive the private folder: name the package's root instead of its temporary path. */
+static void strip_path(char *log, const char *dir)
+{
+	static const char shown[] = "<package>";
+	size_t dl = strlen(dir);
+	char *at;
+
+	if (dl < sizeof(shown))
+		return;
+	while ((at = strstr(log, dir))) {
+		memcpy(at, shown, sizeof(shown) - 1);
+		memmove(at + sizeof(shown) - 1, at + dl, strlen(at + dl) + 1);
+	}
+}
+
 static int prepare(prepared *p, lw_dock *d, const char *zip, const char *semantic_override, int check)
 {
 	lw_check_log *log = NULL;
@@ -239,6 +254,7 @@ static int prepare(prepared *p, lw_dock *d, const char *zip, const char *semanti
 		err = LW_ENOMEM;
 		goto done;
 	}
+	strip_path(p->log, dir);
 	if (p->status == LW_CHECK_INVALID) {
 		lw_error_set(LW_ERRCLASS_INVALID, "%s: refused, the check found it invalid: %s", zip,
 			     first_failure(p->log, why, sizeof(why)));
