@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,14 +46,6 @@ static void print_keys(void)
 	for (const lw_server_config_key *k = lw_server_config_keys(); k->name; k++)
 		printf("  %-17s %s%s%s%s\n", k->name, k->meaning, *k->default_value ? " (" : "",
 		       k->default_value, *k->default_value ? ")" : "");
-}
-
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	interrupted = 1;
 }
 
 /* The web UI: installed beside bin/ (share/learnware/web), else the source tree. */
@@ -132,27 +125,24 @@ static int configure(lw_server_config *c, int argc, char **argv, const char *ver
 	return -1;
 }
 
-static void catch_signals(void)
-{
-	struct sigaction sa = { 0 };
-
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
-
 int cmd_serve(int argc, char **argv)
 {
 	lw_server_config c;
 	lw_server *s = NULL;
-	int rc, err;
+	sigset_t stop;
+	int rc, err, sig = 0;
 
 	lw_server_config_init(&c);
 	if ((rc = configure(&c, argc, argv, "serve", serve_usage, "threads")) >= 0)
 		goto done;
 	default_web_root(&c);
-	catch_signals();
+	/* Block the stop signals before any thread starts, so that every thread
+	 * inherits the mask and only sigwait below ever receives them. */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	if ((err = lw_server_start(&s, &c)) < 0) {
 		rc = cli_fail(err);
 		goto done;
@@ -161,8 +151,7 @@ int cmd_serve(int argc, char **argv)
 	fflush(stdout);
 	fprintf(stderr, "learnware serve: dock %s, %d request threads, %d workers; Ctrl-C stops\n", c.dock,
 		c.threads, c.workers);
-	while (!interrupted)
-		pause();
+	sigwait(&stop, &sig);
 	fprintf(stderr, "learnware serve: stopping\n");
 	lw_server_stop(s);
 	rc = CLI_EXIT_OK;
