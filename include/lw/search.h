@@ -63,6 +63,29 @@ LW_EXTERN(int) lw_stat_search(lw_stat_search_result *out, const lw_rkme *user,
 LW_EXTERN(void) lw_stat_search_result_dispose(lw_stat_search_result *r);
 
 /**
+ * Any kernel's candidates, for specifications that are not table RKMEs
+ * (the image specification's convolutional kernel): the search sees only
+ * distances and inner products, through these callbacks.
+ */
+typedef struct {
+	size_t n;         /**< candidates, numbered 0..n-1 */
+	double user_self; /**< <user, user> */
+	/** d[i] = MMD^2(user, candidate i); a non-finite value skips the candidate */
+	int (*dist_all)(double *d, void *payload);
+	/** <user, candidate i> */
+	int (*inner_user)(double *out, size_t i, void *payload);
+	/** <candidate i, candidate j>, i == j included */
+	int (*inner)(double *out, size_t i, size_t j, void *payload);
+	/** applied to distances before they become scores (NULL: none); results keep the raw MMD^2 */
+	double (*score_transform)(double mmd2);
+	void *payload;
+} lw_search_space;
+
+/** lw_stat_search over a search space: the same ranking, mixture and scores. */
+LW_EXTERN(int) lw_stat_search_space(lw_stat_search_result *out, const lw_search_space *space,
+				    const lw_stat_search_options *opts);
+
+/**
  * The reference's distance-to-score map, applied in place to n distances
  * (the single results' and, last, the mixture's).
  */

@@ -29,7 +29,6 @@ typedef struct {
 /* The top candidates and the inner products a mixture search needs. */
 typedef struct {
 	size_t m;
-	const lw_rkme *const *rkme; /* all candidates; pick[] selects */
 	size_t *pick;               /* candidate index of each of the m */
 	double *gram;               /* m x m: <phi_i, phi_j> */
 	double *c;                  /* m: <user, phi_i> */
@@ -74,36 +73,26 @@ static int by_distance(const void *a, const void *b)
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
-/* Distances of every candidate of the user's dimension, best first. */
-static int rank_candidates(ranked **out, size_t *count, const lw_rkme *user,
-			   const lw_rkme *const *cand, size_t n)
+/* Distances of every candidate with a finite one, best first. */
+static int rank_candidates(ranked **out, size_t *count, const lw_search_space *sp)
 {
-	const lw_rkme **same = lw__mallocarray(n ? n : 1, sizeof(*same));
-	size_t *where = lw__mallocarray(n ? n : 1, sizeof(size_t));
+	size_t n = sp->n, kept = 0;
 	double *d = lw__mallocarray(n ? n : 1, sizeof(double));
 	ranked *r = lw__mallocarray(n ? n : 1, sizeof(ranked));
-	size_t m = 0, kept = 0;
 	int err = LW_ENOMEM;
 
-	if (!same || !where || !d || !r)
+	if (!d || !r)
+		goto done;
+	if ((err = sp->dist_all(d, sp->payload)) < 0)
 		goto done;
 	for (size_t i = 0; i < n; i++)
-		if (lw_rkme_dim(cand[i]) == lw_rkme_dim(user)) {
-			where[m] = i;
-			same[m++] = cand[i];
-		}
-	if ((err = lw_rkme_dist_many(d, user, same, m)) < 0)
-		goto done;
-	for (size_t i = 0; i < m; i++)
 		if (isfinite(d[i]))
-			r[kept++] = (ranked){ where[i], d[i] };
+			r[kept++] = (ranked){ i, d[i] };
 	qsort(r, kept, sizeof(ranked), by_distance);
 	*out = r;
 	*count = kept;
 	r = NULL;
 done:
-	free(same);
-	free(where);
 	free(d);
 	free(r);
 	return err;
@@ -117,15 +106,13 @@ static void pool_dispose(mixture_pool *p)
 }
 
 /* Inner products among the m best candidates and with the user. */
-static int pool_init(mixture_pool *p, const lw_rkme *user, const lw_rkme *const *cand,
-		     const ranked *r, size_t m)
+static int pool_init(mixture_pool *p, const lw_search_space *sp, const ranked *r, size_t m)
 {
 	int err = 0;
 
 	memset(p, 0, sizeof(*p));
 	p->m = m;
-	p->rkme = cand;
-	p->uu = user->self_inner;
+	p->uu = sp->user_self;
 	p->pick = lw__mallocarray(m, sizeof(size_t));
 	p->gram = lw__mallocarray(m * m, sizeof(double));
 	p->c = lw__mallocarray(m, sizeof(double));
@@ -134,12 +121,9 @@ static int pool_init(mixture_pool *p, const lw_rkme *user, const lw_rkme *const 
 	for (size_t i = 0; i < m; i++)
 		p->pick[i] = r[i].index;
 	for (size_t i = 0; i < m && !err; i++) {
-		const lw_rkme *a = cand[p->pick[i]];
-
-		err = lw_rkme_inner(&p->c[i], user, a);
-		p->gram[i * m + i] = a->self_inner;
-		for (size_t j = 0; j < i && !err; j++) {
-			err = lw_rkme_inner(&p->gram[i * m + j], a, cand[p->pick[j]]);
+		err = sp->inner_user(&p->c[i], p->pick[i], sp->payload);
+		for (size_t j = 0; j <= i && !err; j++) {
+			err = sp->inner(&p->gram[i * m + j], p->pick[i], p->pick[j], sp->payload);
 			p->gram[j * m + i] = p->gram[i * m + j];
 		}
 	}
@@ -286,8 +270,8 @@ done:
 }
 
 /* Mixture: search the pool of the best max^2 candidates when no single one is exact. */
-static int find_mixture(mixture *mx, const lw_rkme *user, const lw_rkme *const *cand,
-			const ranked *r, size_t count, const lw_stat_search_options *o)
+static int find_mixture(mixture *mx, const lw_search_space *sp, const ranked *r, size_t count,
+			const lw_stat_search_options *o)
 {
 	size_t m = o->max_search_num * o->max_search_num;
 	mixture_pool pool;
@@ -297,7 +281,7 @@ static int find_mixture(mixture *mx, const lw_rkme *user, const lw_rkme *const *
 		return 0;
 	if (m > count)
 		m = count;
-	if ((err = pool_init(&pool, user, cand, r, m)) == 0)
+	if ((err = pool_init(&pool, sp, r, m)) == 0)
 		err = o->method == LW_MIXTURE_AUTO ? search_auto(mx, &pool, o->max_search_num)
 						   : search_greedy(mx, &pool, o->max_search_num);
 	/* Pool positions become candidate indices for the caller. */
@@ -311,7 +295,7 @@ static int find_mixture(mixture *mx, const lw_rkme *user, const lw_rkme *const *
 
 /* Scores for singles and mixture, then the reference's filtering. */
 static int fill_result(lw_stat_search_result *out, const ranked *r, size_t count,
-		       const mixture *mx)
+		       const mixture *mx, double (*transform)(double))
 {
 	size_t n = count + (mx->k > 0), keep = 1;
 	double *dist = lw__mallocarray(n, sizeof(double)), *s = lw__mallocarray(n, sizeof(double));
@@ -321,9 +305,9 @@ static int fill_result(lw_stat_search_result *out, const ranked *r, size_t count
 	if (!dist || !s)
 		goto done;
 	for (size_t i = 0; i < count; i++)
-		dist[i] = r[i].mmd2;
+		dist[i] = transform ? transform(r[i].mmd2) : r[i].mmd2;
 	if (has_mix)
-		dist[count] = mx->mmd2;
+		dist[count] = transform ? transform(mx->mmd2) : mx->mmd2;
 	lw_search_scores(s, dist, n);
 	if (has_mix) {
 		mix_score = s[count];
@@ -363,8 +347,8 @@ done:
 	return err;
 }
 
-int lw_stat_search(lw_stat_search_result *out, const lw_rkme *user,
-		   const lw_rkme *const *cand, size_t n, const lw_stat_search_options *opts)
+int lw_stat_search_space(lw_stat_search_result *out, const lw_search_space *sp,
+			 const lw_stat_search_options *opts)
 {
 	lw_stat_search_options o = LW_STAT_SEARCH_OPTIONS_INIT;
 	ranked *r = NULL;
@@ -372,19 +356,19 @@ int lw_stat_search(lw_stat_search_result *out, const lw_rkme *user,
 	mixture mx = { 0, NULL, NULL, INFINITY };
 	int err;
 
-	LW_ASSERT_ARG(out && user && (cand || n == 0));
+	LW_ASSERT_ARG(out && sp && sp->dist_all && sp->inner && sp->inner_user);
 	memset(out, 0, sizeof(*out));
 	if (opts)
 		o = *opts;
-	if (!isfinite(user->self_inner)) {
+	if (!isfinite(sp->user_self)) {
 		lw_error_set(LW_ERRCLASS_INVALID, "the user specification's self inner product is not finite");
 		return LW_EINVALID;
 	}
-	if ((err = rank_candidates(&r, &count, user, cand, n)) < 0 || count == 0)
+	if ((err = rank_candidates(&r, &count, sp)) < 0 || count == 0)
 		goto done;
 	if ((err = mixture_init(&mx, o.max_search_num)) < 0 ||
-	    (err = find_mixture(&mx, user, cand, r, count, &o)) < 0 ||
-	    (err = fill_result(out, r, count, &mx)) < 0)
+	    (err = find_mixture(&mx, sp, r, count, &o)) < 0 ||
+	    (err = fill_result(out, r, count, &mx, sp->score_transform)) < 0)
 		goto done;
 done:
 	if (err < 0)
@@ -392,6 +376,67 @@ done:
 	mixture_dispose(&mx);
 	free(r);
 	return err;
+}
+
+/* --- table RKMEs: the Gaussian kernel, candidates of the user's dimension ------------- */
+
+typedef struct {
+	const lw_rkme *user;
+	const lw_rkme *const *cand;
+	size_t n;
+} rkme_space;
+
+static int rkme_dist_all(double *d, void *payload)
+{
+	const rkme_space *s = payload;
+	const lw_rkme **same = lw__mallocarray(s->n ? s->n : 1, sizeof(*same));
+	double *got = lw__mallocarray(s->n ? s->n : 1, sizeof(double));
+	size_t m = 0;
+	int err = LW_ENOMEM;
+
+	if (!same || !got)
+		goto done;
+	for (size_t i = 0; i < s->n; i++)
+		if (lw_rkme_dim(s->cand[i]) == lw_rkme_dim(s->user))
+			same[m++] = s->cand[i];
+	if ((err = lw_rkme_dist_many(got, s->user, same, m)) < 0)
+		goto done;
+	/* Another dimension is not comparable: skipped, as a non-finite distance. */
+	for (size_t i = 0, k = 0; i < s->n; i++)
+		d[i] = lw_rkme_dim(s->cand[i]) == lw_rkme_dim(s->user) ? got[k++] : NAN;
+done:
+	free(same);
+	free(got);
+	return err;
+}
+
+static int rkme_inner_user(double *out, size_t i, void *payload)
+{
+	const rkme_space *s = payload;
+
+	return lw_rkme_inner(out, s->user, s->cand[i]);
+}
+
+static int rkme_inner(double *out, size_t i, size_t j, void *payload)
+{
+	const rkme_space *s = payload;
+
+	if (i == j) {
+		*out = s->cand[i]->self_inner;
+		return 0;
+	}
+	return lw_rkme_inner(out, s->cand[i], s->cand[j]);
+}
+
+int lw_stat_search(lw_stat_search_result *out, const lw_rkme *user,
+		   const lw_rkme *const *cand, size_t n, const lw_stat_search_options *opts)
+{
+	rkme_space rs = { user, cand, n };
+	lw_search_space sp = { n, 0, rkme_dist_all, rkme_inner_user, rkme_inner, NULL, &rs };
+
+	LW_ASSERT_ARG(out && user && (cand || n == 0));
+	sp.user_self = user->self_inner;
+	return lw_stat_search_space(out, &sp, opts);
 }
 
 void lw_stat_search_result_dispose(lw_stat_search_result *r)
