@@ -8,6 +8,13 @@ pkg_check_modules(LIBFYAML REQUIRED IMPORTED_TARGET libfyaml)
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
 pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)
 pkg_check_modules(LIBCURL REQUIRED IMPORTED_TARGET libcurl)
+# Language identification of texts: libexttextcat and its language models.
+pkg_check_modules(LIBEXTTEXTCAT REQUIRED IMPORTED_TARGET libexttextcat)
+pkg_get_variable(LW_TEXTCAT_DATA_DIR libexttextcat pkgdatadir)
+# Image input: PNG (libpng, which brings zlib: also used for .gz IDX files) and JPEG.
+pkg_check_modules(LIBPNG REQUIRED IMPORTED_TARGET libpng)
+pkg_check_modules(LIBJPEG REQUIRED IMPORTED_TARGET libjpeg)
+pkg_check_modules(ZLIB REQUIRED IMPORTED_TARGET zlib)
 # The server: HTTP (libmicrohttpd), passwords and tokens (libsodium).
 pkg_check_modules(LIBMHD REQUIRED IMPORTED_TARGET libmicrohttpd)
 pkg_check_modules(LIBSODIUM REQUIRED IMPORTED_TARGET libsodium)

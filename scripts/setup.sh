@@ -7,7 +7,9 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 packages=(build-essential cmake pkg-config libopenblas-openmp-dev liblapacke-dev
           libjansson-dev libcmocka-dev libzip-dev libfyaml-dev libxgboost-dev libsqlite3-dev libpq-dev postgresql-15
           bubblewrap python3 python3-numpy python3-sklearn
-          libmicrohttpd-dev libsodium-dev libcurl4-openssl-dev curl jq unzip chromium)
+          libmicrohttpd-dev libsodium-dev libcurl4-openssl-dev curl jq unzip chromium
+          libpng-dev libjpeg-dev zlib1g-dev dataset-fashion-mnist
+          libexttextcat-dev)
 # The browser tests run on Node.js; keep a Node that is there already (NodeSource's
 # nodejs bundles npm, and Debian's npm would conflict with it).
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)

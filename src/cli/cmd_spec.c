@@ -10,11 +10,14 @@
 #include <time.h>
 
 #include "cli.h"
+#include "cmd_spec_image.h"
 
 static const char spec_usage[] =
 	"usage: learnware spec <command> [options]\n"
 	"\n"
 	"  table DATA -o OUT.json   fit a table RKME to a CSV or raw matrix file\n"
+	"  text TEXTS -o OUT.json   fit a text RKME to texts (lines or a CSV column)\n"
+	"  image INPUT... -o OUT.json  fit an image RKME to PNG/JPEG, folders, IDX, tensors\n"
 	"  dist A.json B.json       squared MMD between two specifications\n"
 	"  show SPEC.json           summary of a specification\n"
 	"  herd SPEC.json -n N -o OUT.csv\n"
@@ -361,15 +364,27 @@ static int spec_herd(int argc, char **argv)
 	return err < 0 ? cli_fail(err) : CLI_EXIT_OK;
 }
 
+/* Text specifications: src/cli/cmd_spec_text.c. */
+int cmd_spec_text(int argc, char **argv);
+int cmd_spec_text_is_dist(int argc, char **argv);
+int cmd_spec_text_dist(int argc, char **argv);
+
 int cmd_spec(int argc, char **argv)
 {
 	const char *sub = argc > 1 ? argv[1] : NULL;
+	int rc;
 
 	optind = 1;
 	if (!sub || !strcmp(sub, "--help") || !strcmp(sub, "-h") || !strcmp(sub, "help"))
 		return sub_help(spec_usage, sub ? CLI_EXIT_OK : CLI_EXIT_USAGE);
 	if (!strcmp(sub, "table"))
 		return spec_table(argc - 1, argv + 1);
+	if ((rc = cmd_spec_image_dispatch(sub, argc - 1, argv + 1)) >= 0) /* cmd_spec_image.c */
+		return rc;
+	if (!strcmp(sub, "text")) /* cmd_spec_text.c */
+		return cmd_spec_text(argc - 1, argv + 1);
+	if (!strcmp(sub, "dist") && cmd_spec_text_is_dist(argc - 1, argv + 1))
+		return cmd_spec_text_dist(argc - 1, argv + 1);
 	if (!strcmp(sub, "dist"))
 		return spec_dist(argc - 1, argv + 1);
 	if (!strcmp(sub, "show"))
