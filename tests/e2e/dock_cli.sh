@@ -7,22 +7,8 @@ market="$FIXTURES/search30"
 dock="$WORK/dock"
 py=/usr/bin/python3
 
-# One linear learnware per fixture specification: the model sums its inputs.
-build_zip() { # fixture-id out.zip
-  local dir="$WORK/src/$1"
-  mkdir -p "$dir"
-  cp "$market/learnwares/$1.rkme.json" "$dir/stat_spec.json"
-  cp "$market/learnwares/$1.semantic.json" "$dir/semantic_specification.json"
-  cat >"$dir/model.json" <<'JSON'
-{"format":"learnware-model","version":1,"kind":"linear","task":"regression","input_dim":10,"output_dim":1,
- "layers":[{"weights":[[1,1,1,1,1,1,1,1,1,1]],"bias":[0],"activation":"identity"}]}
-JSON
-  "$LW" pack "$dir" -o "$2" -q --kind linear --model-file model.json --input-shape 10 --output-shape 1 \
-    --semantic semantic_specification.json
-}
-
 for i in $(seq 0 29); do
-  build_zip "$(printf '%08d' "$i")" "$WORK/lw$i.zip" || fail "cannot pack fixture learnware $i"
+  build_fixture_zip "$(printf '%08d' "$i")" "$WORK/lw$i.zip" || fail "cannot pack fixture learnware $i"
 done
 
 expect 0 "dock at $dock (sqlite): 0 learnwares" -- "$LW" dock init "$dock"
@@ -92,7 +78,7 @@ printf '{"Data":{"Type":"Class","Values":["Spreadsheet"]}}' >"$WORK/badsem.json"
 expect 3 "Spreadsheet" -- "$LW" dock update 00000005 --semantic "$WORK/badsem.json"
 
 # A new file is checked again; an invalid one is refused and changes nothing.
-build_zip 00000000 "$WORK/again.zip"
+build_fixture_zip 00000000 "$WORK/again.zip"
 printf '{"kind":"linear"}' >"$WORK/src/00000000/model.json"
 "$LW" pack "$WORK/src/00000000" -o "$WORK/broken.zip" -q --kind linear --model-file model.json \
   --input-shape 10 --output-shape 1 --semantic semantic_specification.json
