@@ -100,8 +100,6 @@ http 401 "" POST /api/v1/auth/login -H "$J" -d '{"email":"bob@example.org","pass
 # --- submit, verify in the background, see it ---
 http 202 '"status":"queued"' POST /api/v1/learnwares -H "$A" -F "file=@$WORK/lw0.zip"
 id0=$(jbody .learnware.id)
-# Unverified learnwares exist only for their owner and admins.
-http 404 "" GET "/api/v1/learnwares/$id0" -H "$B"
 [ "$(wait_verified "$id0" "$ada")" = success ] || fail "learnware $id0 was not verified"
 http 200 '"verdict":"usable"' GET "/api/v1/learnwares/$id0"
 http 200 '"dim":10' GET "/api/v1/learnwares/$id0"
@@ -114,6 +112,21 @@ http 404 "has no" GET "/api/v1/learnwares/$id0/specs/Nope"
 http 200 "\"total\":1" GET /api/v1/learnwares
 http 200 "\"id\":\"$id0\"" GET "/api/v1/learnwares?mine=1" -H "$A"
 http 200 '"total":0' GET "/api/v1/learnwares?mine=1" -H "$B"
+
+# --- learnwares that are not usable exist only for their owner and admins ---
+printf '{"kind":"linear"}' >"$WORK/src/00000002/model.json"
+"$LW" pack "$WORK/src/00000002" -o "$WORK/broken.zip" -q --kind linear --model-file model.json \
+  --input-shape 10 --output-shape 1 --semantic semantic_specification.json
+http 202 "" POST /api/v1/learnwares -H "$A" -F "file=@$WORK/broken.zip"
+idb=$(jbody .learnware.id)
+[ "$(wait_verified "$idb" "$ada")" = success ] || fail "learnware $idb was not checked"
+http 200 '"verdict":"invalid"' GET "/api/v1/learnwares/$idb" -H "$A"
+http 200 '"verdict":"invalid"' GET "/api/v1/learnwares/$idb" -H "$ADM"
+http 404 "" GET "/api/v1/learnwares/$idb" -H "$B"
+http 404 "" GET "/api/v1/learnwares/$idb"
+http 404 "" GET "/api/v1/learnwares/$idb/file"
+http 200 "FAIL" GET "/api/v1/learnwares/$idb/verification" -H "$A"
+http 204 "" DELETE "/api/v1/learnwares/$idb" -H "$A"
 
 # --- another user's learnware ---
 sem=$(jq -c '.Name.Values = "renamed"' "$market/learnwares/00000000.semantic.json")
