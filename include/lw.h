@@ -32,5 +32,9 @@
 #include "lw/train.h"
 #include "lw/sandbox.h"
 #include "lw/reuse.h"
+#include "lw/image.h"
+#include "lw/rkme_image.h"
+#include "lw/text.h"
+#include "lw/hetero.h"
 
 #endif

@@ -12,6 +12,7 @@
 #define LW_IMAGE_H
 
 #include "common.h"
+#include "matrix.h"
 
 LW_BEGIN_DECL
 
@@ -130,6 +131,20 @@ typedef enum {
  */
 LW_EXTERN(int) lw_image_resize(lw_image_batch *out, const lw_image_batch *in, size_t h, size_t w,
 			       lw_resize_filter filter);
+
+/** Side of the square images an image learnware's model takes. */
+#define LW_IMAGE_MODEL_SIDE 32
+
+/**
+ * The rows an image learnware's model predicts on: each image resized to
+ * 32 x 32 (triangle filter, as the image RKME does), divided by 255 (so
+ * 8-bit files give [0, 1]; NaN pixels become 0.5), flattened in channel,
+ * row, column order: images->n rows of c*32*32 columns.
+ *
+ * @param[out] out  uninitialised; receives the rows
+ * @return 0, LW_EINVALID (an empty batch), LW_ENOMEM
+ */
+LW_EXTERN(int) lw_image_model_rows(lw_mat *out, const lw_image_batch *images);
 
 LW_END_DECL
 
