@@ -15,8 +15,10 @@
 #include "common.h"
 #include "check.h"
 #include "rkme.h"
+#include "rkme_image.h"
 #include "search.h"
 #include "store.h"
+#include "text.h"
 
 LW_BEGIN_DECL
 
@@ -166,11 +168,19 @@ typedef struct {
 	size_t max_results;         /**< single results returned (0: every one kept) */
 	lw_stat_search_options stat;
 	int exact;                  /**< 1: never use the index */
+	/**
+	 * Version 2: the user's text specification (searched among text
+	 * learnwares: those whose languages include the user's, made by this
+	 * library's encoder, ranked by the Gaussian MMD), or NULL.
+	 */
+	const lw_text_spec *text;
+	/** Version 2: the user's image specification (image learnwares, cnn_gp MMD), or NULL. */
+	const lw_rkme_image *image;
 } lw_dock_query;
 
-#define LW_DOCK_QUERY_VERSION 1
+#define LW_DOCK_QUERY_VERSION 2
 #define LW_DOCK_QUERY_INIT \
-	{ LW_DOCK_QUERY_VERSION, NULL, NULL, NULL, 0, LW_STAT_SEARCH_OPTIONS_INIT, 0 }
+	{ LW_DOCK_QUERY_VERSION, NULL, NULL, NULL, 0, LW_STAT_SEARCH_OPTIONS_INIT, 0, NULL, NULL }
 
 typedef struct {
 	char id[16];
@@ -193,13 +203,39 @@ typedef struct {
 	size_t candidates;        /**< specifications compared by the exact MMD */
 } lw_dock_result;
 
+/** A user's statistical specification of one of the three types. */
+typedef struct {
+	lw_rkme *rkme;        /**< RKMETableSpecification, or NULL */
+	lw_text_spec *text;   /**< RKMETextSpecification, or NULL */
+	lw_rkme_image *image; /**< RKMEImageSpecification, or NULL */
+} lw_dock_user_spec;
+
+/**
+ * Parse a specification of any type, told by its JSON "type" (the
+ * reference's files all carry one); source names it in messages.
+ * @return 0; LW_EINVALID (malformed, no type, an unknown type: the
+ *         message names the file and the key); LW_ENOMEM
+ */
+LW_EXTERN(int) lw_dock_user_spec_parse(lw_dock_user_spec *out, const char *text, size_t len,
+				       const char *source);
+/** lw_dock_user_spec_parse on a file (at most 256 MiB). */
+LW_EXTERN(int) lw_dock_user_spec_load(lw_dock_user_spec *out, const char *path);
+LW_EXTERN(void) lw_dock_user_spec_dispose(lw_dock_user_spec *s);
+/** The specification's type name, or NULL for an empty one. */
+LW_EXTERN(const char *) lw_dock_user_spec_type(const lw_dock_user_spec *s);
+/** Point the query's rkme, text and image at the specification's (borrowed). */
+LW_EXTERN(void) lw_dock_query_set_spec(lw_dock_query *q, const lw_dock_user_spec *s);
+
 LW_EXTERN(void) lw_dock_result_dispose(lw_dock_result *r);
 
 /**
  * Search the usable learnwares: the semantic filter, then (with a user
  * RKME) the statistical ranking and mixture among those that pass.  The
  * index is as of the handle's last open, change or lw_dock_refresh.
- * @return 0; LW_EINVALID for a bad query, or a handle opened with no_index.
+ * At most one of rkme, text and image may be set; text and image
+ * learnwares are ranked by an exact scan of those that pass (no index).
+ * @return 0; LW_EINVALID for a bad query (two user specifications, a text
+ *         specification made by another encoder), or a no_index handle.
  */
 LW_EXTERN(int) lw_dock_search(lw_dock_result *out, lw_dock *d, const lw_dock_query *q);
 

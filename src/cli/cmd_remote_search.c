@@ -128,19 +128,19 @@ static int user_semantic(json_t **out, const remote_search_args *a)
 	return 0;
 }
 
-/* The user's RKME: checked with the library (its messages), sent as the file's JSON. */
+/* The user's specification (any type): checked with the library (its messages), sent as the file's JSON. */
 static int user_rkme(json_t **out, const char *path)
 {
+	lw_dock_user_spec spec;
 	json_error_t jerr;
-	lw_rkme *rkme = NULL;
 	int err;
 
 	*out = NULL;
 	if (!path)
 		return 0;
-	if ((err = lw_rkme_load(&rkme, path)) < 0)
+	if ((err = lw_dock_user_spec_load(&spec, path)) < 0)
 		return cli_fail(err);
-	lw_rkme_free(rkme);
+	lw_dock_user_spec_dispose(&spec);
 	if (!(*out = json_load_file(path, 0, &jerr))) {
 		fprintf(stderr, "learnware: %s line %d: %s\n", path, jerr.line, jerr.text);
 		return CLI_EXIT_INPUT;

@@ -26,7 +26,10 @@ static const char search_usage[] =
 	"  -d, --dock DIR|URI      the dock (default $LEARNWARE_DOCK)\n"
 	"      --files-root DIR    files folder of a postgresql:// dock\n"
 	"  -s, --semantic FILE     the user's semantic specification (JSON)\n"
-	"  -r, --rkme FILE         the user's table RKME ('learnware spec table')\n"
+	"  -r, --rkme FILE         the user's statistical specification: a table, text or\n"
+	"                          image RKME ('learnware spec table|text|image'), told\n"
+	"                          by its \"type\"; text and image ones search learnwares\n"
+	"                          of that type only\n"
 	"      --name TEXT         look for TEXT in names and descriptions (sets Name)\n"
 	"      --id TEXT           only learnwares whose id contains TEXT\n"
 	"  -n, --max N             at most N single results (default 10; 0: all)\n"
@@ -225,7 +228,7 @@ int cmd_search(int argc, char **argv)
 	lw_dock_options o = LW_DOCK_OPTIONS_INIT;
 	search_args a;
 	lw_dock_result r;
-	lw_rkme *user = NULL;
+	lw_dock_user_spec user = { NULL, NULL, NULL };
 	lw_dock *d = NULL;
 	cli_progress prog;
 	char *sem = NULL;
@@ -244,7 +247,7 @@ int cmd_search(int argc, char **argv)
 		return rc < 0 ? CLI_EXIT_OK : rc;
 	if ((rc = user_semantic(&sem, &a)) != 0)
 		return rc;
-	if (a.rkme && (err = lw_rkme_load(&user, a.rkme)) < 0) {
+	if (a.rkme && (err = lw_dock_user_spec_load(&user, a.rkme)) < 0) {
 		free(sem);
 		return cli_fail(err);
 	}
@@ -253,7 +256,7 @@ int cmd_search(int argc, char **argv)
 	o.progress = cli_progress_cb;
 	o.payload = &prog;
 	a.q.semantic_json = sem;
-	a.q.rkme = user;
+	lw_dock_query_set_spec(&a.q, &user);
 	err = lw_dock_open(&d, a.dock, &o);
 	if (err == 0)
 		err = lw_dock_search(&r, d, &a.q);
@@ -269,7 +272,7 @@ int cmd_search(int argc, char **argv)
 		rc = CLI_EXIT_OK;
 	}
 	lw_dock_free(d);
-	lw_rkme_free(user);
+	lw_dock_user_spec_dispose(&user);
 	free(sem);
 	return rc;
 }

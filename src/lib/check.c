@@ -18,8 +18,11 @@
 
 #include "lw/package.h"
 #include "lw/rkme.h"
+#include "lw/image.h"
+#include "lw/rkme_image.h"
 #include "lw/rng.h"
 #include "lw/semantic.h"
+#include "lw/text.h"
 #include "package.h"
 #include "util.h"
 
@@ -37,6 +40,8 @@ typedef struct {
 	lw_package *pkg;
 	lw_semantic *sem;
 	size_t input_dim;
+	int image;   /* Image data: the model gets rows in [0, 1] */
+	lw_mat text_rows; /* Text data: the spec's reduced points, fed to the model */
 	lw_check_status status;
 	char *temp_dir; /* the work folder this check made, removed at the end */
 } check_run;
@@ -256,6 +261,117 @@ static int check_table_spec(check_run *run, const lw_manifest_stat_spec *ss)
 	return 0;
 }
 
+/* One image RKME: it loads, is finite, and its channels fix the model's input width. */
+static int check_image_spec(check_run *run, const lw_manifest_stat_spec *ss, size_t *dim)
+{
+	lw_rkme_image *r = NULL;
+	char *path = NULL;
+	int err;
+
+	if ((err = lw_package_path(&path, run->pkg, ss->file_name)) < 0 ||
+	    (err = lw_rkme_image_load(&r, path)) < 0) {
+		free(path);
+		lw_rkme_image_free(r);
+		if (err == LW_ENOMEM)
+			return err;
+		FAIL(run, "statistical", "%s", lw_error_last()->message);
+		return 0;
+	}
+	free(path);
+	*dim = r->channels * LW_IMAGE_MODEL_SIDE * LW_IMAGE_MODEL_SIDE;
+	if (!isfinite(r->self_inner))
+		FAIL(run, "statistical", "%s: its distance to itself is not finite", ss->file_name);
+	else
+		log_line(run->log, "statistical", "ok", "%s: %s, %zu points of %zu x 32 x 32",
+			 ss->file_name, ss->class_name, r->k, r->channels);
+	lw_rkme_image_free(r);
+	return 0;
+}
+
+/*
+ * One text RKME: it loads, was made by this dock's encoder (otherwise its
+ * points live in another space), and lends its points to the model step.
+ */
+static int check_text_spec(check_run *run, const lw_manifest_stat_spec *ss, size_t *dim)
+{
+	lw_text_spec *t = NULL;
+	char *path = NULL;
+	int err;
+
+	if ((err = lw_package_path(&path, run->pkg, ss->file_name)) < 0 ||
+	    (err = lw_text_spec_load(&t, path)) < 0 || (err = lw_text_spec_check_encoder(t, NULL)) < 0) {
+		free(path);
+		lw_text_spec_free(t);
+		if (err == LW_ENOMEM)
+			return err;
+		FAIL(run, "statistical", "%s: %s", ss->file_name, lw_error_last()->message);
+		return 0;
+	}
+	free(path);
+	*dim = lw_rkme_dim(t->rkme);
+	if (!isfinite(t->rkme->self_inner)) {
+		FAIL(run, "statistical", "%s: its distance to itself is not finite", ss->file_name);
+	} else if (!run->text_rows.data) {
+		if ((err = lw_mat_copy(&run->text_rows, &t->rkme->z)) < 0) {
+			lw_text_spec_free(t);
+			return err;
+		}
+		log_line(run->log, "statistical", "ok", "%s: %s, %zu points in %zu dimensions, encoder %s v%u",
+			 ss->file_name, ss->class_name, lw_rkme_k(t->rkme), *dim, t->encoder,
+			 t->encoder_version);
+	}
+	lw_text_spec_free(t);
+	return 0;
+}
+
+/* The specification class each Data type needs. */
+static const char *spec_class_for(const char *data)
+{
+	return !strcmp(data, "Image") ? "RKMEImageSpecification"
+	       : !strcmp(data, "Text") ? "RKMETextSpecification"
+				       : "RKMETableSpecification";
+}
+
+/* Image and text learnwares: the specs fix the model's input width; a declared one must agree. */
+static int check_media_specs(check_run *run, const char *data)
+{
+	const lw_manifest *m = lw_package_manifest(run->pkg);
+	const char *want = spec_class_for(data);
+	size_t declared = 0, dim = 0, found = 0;
+	int err, has_declared = lw_semantic_dim(&declared, run->sem, LW_SEMANTIC_INPUT) == 0;
+
+	run->image = !strcmp(data, "Image");
+	for (size_t i = 0; i < m->num_stat_specs; i++) {
+		const lw_manifest_stat_spec *ss = &m->stat_specs[i];
+		size_t d = 0;
+
+		if (strcmp(ss->class_name, want)) {
+			FAIL(run, "statistical", "%s is a %s; %s data needs an %s", ss->file_name,
+			     ss->class_name, data, want);
+			continue;
+		}
+		found++;
+		err = run->image ? check_image_spec(run, ss, &d) : check_text_spec(run, ss, &d);
+		if (err < 0)
+			return err;
+		if (d && dim && d != dim)
+			FAIL(run, "statistical", "%s has %zu dimensions, another specification %zu",
+			     ss->file_name, d, dim);
+		if (d)
+			dim = d;
+	}
+	if (found == 0)
+		FAIL(run, "statistical", "no %s in stat_specifications", want);
+	if (run->status == LW_CHECK_INVALID || !dim)
+		return 0;
+	if (has_declared && declared != dim)
+		FAIL(run, "statistical", "the semantic Input.Dimension is %zu, but %s models take %zu "
+					 "columns (%s); fix or remove Input.Dimension", declared, data, dim,
+		     run->image ? "channels x 32 x 32" : "the text encoder's dimension");
+	run->input_dim = dim;
+	return 0;
+}
+
 static int step_statistical(check_run *run)
 {
 	const lw_manifest *m = lw_package_manifest(run->pkg);
@@ -263,6 +379,8 @@ static int step_statistical(check_run *run)
 	size_t tables = 0;
 	int err;
 
+	if (data && (!strcmp(data, "Image") || !strcmp(data, "Text")))
+		return check_media_specs(run, data);
 	if (!data || strcmp(data, "Table")) {
 		log_line(run->log, "statistical", "skip", "%s specifications are not checked by this version",
 			 data ? data : "(no Data type)");
@@ -305,17 +423,30 @@ static void model_source(lw_model_source *src, const check_run *run)
 	src->serve_exe = run->o->serve_exe;
 }
 
-/* Rows of N(0, 1), as the reference's checker feeds a table model. */
-static int generated_rows(lw_mat *X, size_t rows, size_t cols, uint64_t seed)
+/*
+ * Rows to probe the model with: N(0, 1) for a table model, as the
+ * reference's checker feeds one; pixels in [0, 1] for an image model; the
+ * specification's own points, cycled, for a text model (its inputs are
+ * unit-length embeddings, which noise is not).
+ */
+static int generated_rows(lw_mat *X, const check_run *run, size_t rows, size_t cols, uint64_t seed)
 {
+	const lw_mat *t = &run->text_rows;
 	lw_rng rng;
 	int err;
 
 	if ((err = lw_mat_init(X, rows, cols)) < 0)
 		return err;
 	lw_rng_seed(&rng, seed);
-	for (size_t i = 0; i < rows * cols; i++)
-		X->data[i] = lw_rng_normal(&rng);
+	for (size_t i = 0; i < rows; i++) {
+		double *x = lw_mat_row(X, i);
+
+		if (t->data && t->rows && t->cols == cols)
+			memcpy(x, lw_mat_row(t, i % t->rows), cols * sizeof(double));
+		else
+			for (size_t j = 0; j < cols; j++)
+				x[j] = run->image ? lw_rng_uniform(&rng) : lw_rng_normal(&rng);
+	}
 	return 0;
 }
 
@@ -387,7 +518,7 @@ static int step_model(check_run *run)
 		     lw_model_input_dim(model), run->input_dim);
 		goto done;
 	}
-	if ((err = generated_rows(&X, run->o->sample_rows, run->input_dim, run->o->seed)) < 0)
+	if ((err = generated_rows(&X, run, run->o->sample_rows, run->input_dim, run->o->seed)) < 0)
 		goto done;
 	t = now_s();
 	if ((err = lw_model_predict(&Y, model, &X)) < 0) {
@@ -431,6 +562,7 @@ done:
 	if (err == 0)
 		log_line(run.log, "result", lw_check_status_name(run.status), "%s", path);
 	lw_semantic_free(run.sem);
+	lw_mat_dispose(&run.text_rows);
 	lw_package_free(run.pkg);
 	if (run.temp_dir) {
 		lw__remove_tree(run.temp_dir, 1);

@@ -24,6 +24,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lw/rkme_image.h"
+#include "lw/text.h"
 #include "package.h"
 #include "util.h"
 
@@ -31,6 +33,8 @@
 #define REPLAY_MAX 5000
 /* Parsed specifications kept for re-ranking; the cache is emptied when full. */
 #define CACHE_MAX 65536
+/* Bytes of parsed text and image specifications cached (an image one is ~0.4-1.2 MB). */
+#define MEDIA_CACHE_MAX ((size_t)512 << 20)
 
 uint64_t lw__dock_key(const char *id)
 {
@@ -78,14 +82,28 @@ static lw__dock_cached *cache_slot(lw_dock *d, uint64_t key)
 	return &d->cache[i];
 }
 
+void lw__dock_media_free(void *spec, lw__media_kind kind)
+{
+	if (kind == LW__MEDIA_TEXT)
+		lw_text_spec_free(spec);
+	else if (kind == LW__MEDIA_IMAGE)
+		lw_rkme_image_free(spec);
+}
+
+static void slot_empty(lw_dock *d, lw__dock_cached *slot)
+{
+	lw_rkme_free(slot->rkme);
+	lw__dock_media_free(slot->media, slot->media_kind);
+	d->media_bytes -= slot->media_bytes;
+	memset(slot, 0, sizeof(*slot));
+}
+
 static void cache_clear(lw_dock *d)
 {
-	for (size_t i = 0; i < d->cache_cap; i++) {
-		lw_rkme_free(d->cache[i].rkme);
-		d->cache[i].rkme = NULL;
-		d->cache[i].id = 0;
-	}
+	for (size_t i = 0; i < d->cache_cap; i++)
+		slot_empty(d, &d->cache[i]);
 	d->cache_used = 0;
+	d->media_bytes = 0;
 }
 
 /*
@@ -100,9 +118,7 @@ void lw__dock_uncache(lw_dock *d, const char *id)
 
 	if (!key || !d->cache_used || (slot = cache_slot(d, key))->id != key)
 		return;
-	lw_rkme_free(slot->rkme);
-	slot->rkme = NULL;
-	slot->id = 0;
+	slot_empty(d, slot);
 	d->cache_used--;
 	hole = (size_t)(slot - d->cache);
 	for (j = (hole + 1) & mask; d->cache[j].id; j = (j + 1) & mask) {
@@ -112,29 +128,59 @@ void lw__dock_uncache(lw_dock *d, const char *id)
 		if (hole <= j ? (home > hole && home <= j) : (home > hole || home <= j))
 			continue;
 		d->cache[hole] = d->cache[j];
-		d->cache[j].id = 0;
-		d->cache[j].rkme = NULL;
+		memset(&d->cache[j], 0, sizeof(d->cache[j]));
 		hole = j;
 	}
 }
 
+/*
+ * The slot for key, made when missing.  NULL when the cache is full: the
+ * caller then hands its parsed specification over (owned) when it may not
+ * empty the cache, or empties it and asks again.
+ */
+static lw__dock_cached *cache_claim(lw_dock *d, uint64_t key, size_t extra_bytes, int may_clear)
+{
+	lw__dock_cached *slot = cache_slot(d, key);
+
+	if (slot->id == key && d->media_bytes + extra_bytes <= MEDIA_CACHE_MAX)
+		return slot;
+	if (d->cache_used + 1 > d->cache_cap / 2 || d->media_bytes + extra_bytes > MEDIA_CACHE_MAX) {
+		if (!may_clear)
+			return NULL;
+		cache_clear(d);
+		slot = cache_slot(d, key);
+	}
+	if (slot->id != key) {
+		slot->id = key;
+		d->cache_used++;
+	}
+	return slot;
+}
+
+static int check_key(uint64_t *key, const char *id)
+{
+	if (!(*key = lw__dock_key(id))) {
+		lw_error_set(LW_ERRCLASS_INVALID, "'%s' is not a learnware id", id);
+		return LW_EINVALID;
+	}
+	return 0;
+}
+
 int lw__dock_rkme(const lw_rkme **out, lw_rkme **owned, lw_dock *d, const char *id)
 {
-	uint64_t key = lw__dock_key(id);
 	lw__dock_cached *slot;
 	lw_rkme *r = NULL;
 	char *json = NULL;
+	uint64_t key;
 	int err;
 
 	*out = NULL;
 	if (owned)
 		*owned = NULL;
-	if (!key) {
-		lw_error_set(LW_ERRCLASS_INVALID, "'%s' is not a learnware id", id);
-		return LW_EINVALID;
-	}
+	if ((err = check_key(&key, id)) < 0)
+		return err;
 	slot = cache_slot(d, key);
-	if (slot->id == key) {
+	if (slot->id == key && slot->rkme) {
 		*out = slot->rkme;
 		return 0;
 	}
@@ -144,20 +190,79 @@ int lw__dock_rkme(const lw_rkme **out, lw_rkme **owned, lw_dock *d, const char *
 	free(json);
 	if (err < 0)
 		return err;
-	if (d->cache_used + 1 > d->cache_cap / 2) {
-		/* Full while a caller holds cached pointers: hand this one over. */
-		if (owned) {
-			*owned = r;
-			*out = r;
-			return 0;
-		}
-		cache_clear(d);
-		slot = cache_slot(d, key);
+	/* Full while a caller holds cached pointers: hand this one over. */
+	if (!(slot = cache_claim(d, key, 0, owned == NULL))) {
+		*owned = r;
+		*out = r;
+		return 0;
 	}
-	slot->id = key;
 	slot->rkme = r;
-	d->cache_used++;
 	*out = r;
+	return 0;
+}
+
+static int media_parse(void **out, size_t *bytes, const char *json, const char *id, lw__media_kind kind)
+{
+	int err;
+
+	if (kind == LW__MEDIA_TEXT) {
+		lw_text_spec *t = NULL;
+
+		if ((err = lw_text_spec_from_json(&t, json, strlen(json), id)) == 0)
+			*bytes = t->rkme->z.rows * t->rkme->z.cols * sizeof(double) + sizeof(*t);
+		*out = t;
+	} else {
+		lw_rkme_image *r = NULL;
+
+		if ((err = lw_rkme_image_from_json(&r, json, strlen(json), id)) == 0)
+			*bytes = r->k * r->channels * 1024 * sizeof(double) * 2 + sizeof(*r);
+		*out = r;
+	}
+	return err;
+}
+
+int lw__dock_media(const void **out, void **owned, lw_dock *d, const char *id, lw__media_kind kind)
+{
+	lw__dock_cached *slot;
+	void *spec = NULL;
+	char *json = NULL;
+	size_t bytes = 0;
+	uint64_t key;
+	int err;
+
+	*out = NULL;
+	if (owned)
+		*owned = NULL;
+	if ((err = check_key(&key, id)) < 0)
+		return err;
+	slot = cache_slot(d, key);
+	if (slot->id == key && slot->media && slot->media_kind == kind) {
+		*out = slot->media;
+		return 0;
+	}
+	if ((err = lw_store_spec_get(&json, d->st, id,
+				     kind == LW__MEDIA_TEXT ? LW__TEXT_SPEC : LW__IMAGE_SPEC)) < 0)
+		return err;
+	err = media_parse(&spec, &bytes, json, id, kind);
+	free(json);
+	if (err < 0)
+		return err;
+	slot = cache_claim(d, key, bytes, owned == NULL);
+	if (!slot || (slot->media && slot->media_kind != kind)) {
+		if (!owned) {
+			lw__dock_media_free(spec, kind);
+			lw_error_set(LW_ERRCLASS_INVALID, "learnware %s holds two kinds of specification", id);
+			return LW_EINVALID;
+		}
+		*owned = spec;
+		*out = spec;
+		return 0;
+	}
+	slot->media = spec;
+	slot->media_kind = kind;
+	slot->media_bytes = bytes;
+	d->media_bytes += bytes;
+	*out = spec;
 	return 0;
 }
 

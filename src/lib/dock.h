@@ -9,13 +9,21 @@
 #include "lw/index.h"
 #include "lw/semantic.h"
 
-/* The only statistical specification type the index and search hold yet. */
+/* The table specification: the one type the sketch index holds. */
 #define LW__TABLE_SPEC "RKMETableSpecification"
+/* Text and image specifications: searched by an exact scan. */
+#define LW__TEXT_SPEC "RKMETextSpecification"
+#define LW__IMAGE_SPEC "RKMEImageSpecification"
 
-/* One parsed specification kept for exact re-ranking. */
+typedef enum { LW__MEDIA_NONE = 0, LW__MEDIA_TEXT, LW__MEDIA_IMAGE } lw__media_kind;
+
+/* One learnware's parsed specifications, kept for exact ranking. */
 typedef struct {
 	uint64_t id; /* 0: empty slot (ids start at 1) */
 	lw_rkme *rkme;
+	void *media;           /* an lw_text_spec or lw_rkme_image, or NULL */
+	lw__media_kind media_kind;
+	size_t media_bytes;
 } lw__dock_cached;
 
 struct lw_dock {
@@ -28,6 +36,7 @@ struct lw_dock {
 	int dirty;           /* the index changed since it was saved */
 	lw__dock_cached *cache;
 	size_t cache_cap, cache_used;
+	size_t media_bytes; /* held by cached text and image specifications */
 	char **unpacked; /* folders lw_dock_model_open made, removed on free */
 	size_t n_unpacked;
 };
@@ -49,12 +58,50 @@ int lw__dock_resync(lw_dock *d, const char *id);
  */
 int lw__dock_rkme(const lw_rkme **out, lw_rkme **owned, lw_dock *d, const char *id);
 
+/*
+ * The learnware's text or image specification (kind), parsed once and
+ * cached as lw__dock_rkme caches table ones; LW_ENOTFOUND when it has none.
+ * Release an owned one with lw__dock_media_free.
+ */
+int lw__dock_media(const void **out, void **owned, lw_dock *d, const char *id, lw__media_kind kind);
+void lw__dock_media_free(void *spec, lw__media_kind kind);
+
 /* Forget a cached specification (after a delete or a new file). */
 void lw__dock_uncache(lw_dock *d, const char *id);
 
 /* lw_dock_add, giving the learnware preferred_id when this store never gave it. */
 int lw__dock_add_as(lw_dock_added *out, lw_dock *d, const char *zip_path, const char *semantic_json,
 		    const char *owner, const char *preferred_id);
+
+/* The learnwares the semantic stage let through, sorted by id for lookups. */
+typedef struct {
+	int all;            /* no semantic filter: every usable learnware */
+	char (*ids)[16];    /* in the stage's order (fuzzy: best first) */
+	double *scores;
+	size_t n;
+	int fuzzy;
+	char (*sorted)[16];
+} lw__semantic_set;
+
+int lw__semantic_stage(lw__semantic_set *s, lw_dock *d, const lw_dock_query *q);
+int lw__semantic_has(const lw__semantic_set *s, const char *id);
+void lw__semantic_set_dispose(lw__semantic_set *s);
+
+/* A hit for learnware id, its semantic Name looked up. */
+int lw__dock_fill_hit(lw_dock_hit *h, lw_dock *d, const char *id, double score, double mmd2);
+
+/*
+ * The ranked hits and mixture of a statistical search over candidates
+ * ids[].  A mixture member's MMD the singles lack comes from dist[] (every
+ * candidate's, when known) or is computed from rkme[] (table searches).
+ */
+int lw__dock_stat_results(lw_dock_result *out, lw_dock *d, const char (*ids)[16],
+			  const lw_stat_search_result *r, const double *dist, const lw_rkme *const *rkme,
+			  const lw_rkme *user, size_t max_results);
+
+/* lw_dock_search for a text or image user specification (dock_search_media.c). */
+int lw__dock_search_media(lw_dock_result *out, lw_dock *d, const lw__semantic_set *s,
+			  const lw_dock_query *q);
 
 /* The semantic Name of a semantic specification's JSON, or "" (caller frees). */
 char *lw__dock_semantic_name(const char *semantic_json);

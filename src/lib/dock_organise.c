@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "lw/image.h"
 #include "lw/package.h"
 #include "package.h"
 #include "util.h"
@@ -154,6 +155,34 @@ static int read_semantic(prepared *p, lw_dock *d, const char *override, const ch
 	return validate_semantic(d, p->semantic_json, m->semantic_spec);
 }
 
+/* The width of the rows a specification describes (its model's input); 0 for an unknown type. */
+static int spec_dim(size_t *dim, const lw_store_spec *spec, const char *file)
+{
+	int err = 0;
+
+	*dim = 0;
+	if (!strcmp(spec->type, LW__TABLE_SPEC)) {
+		lw_rkme *r = NULL;
+
+		if ((err = lw_rkme_from_json(&r, spec->json, spec->len, file)) == 0)
+			*dim = lw_rkme_dim(r);
+		lw_rkme_free(r);
+	} else if (!strcmp(spec->type, LW__TEXT_SPEC)) {
+		lw_text_spec *t = NULL;
+
+		if ((err = lw_text_spec_from_json(&t, spec->json, spec->len, file)) == 0)
+			*dim = lw_rkme_dim(t->rkme);
+		lw_text_spec_free(t);
+	} else if (!strcmp(spec->type, LW__IMAGE_SPEC)) {
+		lw_rkme_image *r = NULL;
+
+		if ((err = lw_rkme_image_from_json(&r, spec->json, spec->len, file)) == 0)
+			*dim = r->channels * LW_IMAGE_MODEL_SIDE * LW_IMAGE_MODEL_SIDE;
+		lw_rkme_image_free(r);
+	}
+	return err;
+}
+
 /* Every statistical specification the manifest names, with its dimension. */
 static int read_specs(prepared *p)
 {
@@ -181,13 +210,8 @@ static int read_specs(prepared *p)
 									      : ss->class_name;
 		spec->json = p->spec_json[i];
 		spec->len = len;
-		if (err == 0 && !strcmp(spec->type, LW__TABLE_SPEC)) {
-			lw_rkme *r = NULL;
-
-			if ((err = lw_rkme_from_json(&r, spec->json, len, ss->file_name)) == 0)
-				spec->dim = lw_rkme_dim(r);
-			lw_rkme_free(r);
-		}
+		if (err == 0)
+			err = spec_dim(&spec->dim, spec, ss->file_name);
 	}
 	return err;
 }

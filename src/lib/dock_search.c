@@ -15,16 +15,6 @@
 
 #include "util.h"
 
-/* The learnwares the semantic stage let through, sorted by id for lookups. */
-typedef struct {
-	int all;            /* no semantic filter: every usable learnware */
-	char (*ids)[16];    /* in the stage's order (fuzzy: best first) */
-	double *scores;
-	size_t n;
-	int fuzzy;
-	char (*sorted)[16];
-} semantic_set;
-
 typedef struct {
 	const lw_rkme **rkme;
 	char (*ids)[16];
@@ -47,7 +37,7 @@ void lw_dock_result_dispose(lw_dock_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static void semantic_set_dispose(semantic_set *s)
+void lw__semantic_set_dispose(lw__semantic_set *s)
 {
 	free(s->ids);
 	free(s->scores);
@@ -59,12 +49,12 @@ static int cmp_id(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
-static int semantic_has(const semantic_set *s, const char *id)
+int lw__semantic_has(const lw__semantic_set *s, const char *id)
 {
 	return s->all || bsearch(id, s->sorted, s->n, sizeof(*s->sorted), cmp_id) != NULL;
 }
 
-static int semantic_stage(semantic_set *s, lw_dock *d, const lw_dock_query *q)
+int lw__semantic_stage(lw__semantic_set *s, lw_dock *d, const lw_dock_query *q)
 {
 	lw_semantic_search_options so = LW_SEMANTIC_SEARCH_OPTIONS_INIT;
 	lw_semantic_hits hits = { 0 };
@@ -163,7 +153,7 @@ static int walk_one(const lw_store_spec *spec, void *payload)
 }
 
 /* Every comparable specification, exactly. */
-static int exact_candidates(candidates *c, lw_dock *d, const semantic_set *s, const lw_rkme *user)
+static int exact_candidates(candidates *c, lw_dock *d, const lw__semantic_set *s, const lw_rkme *user)
 {
 	int err = 0;
 
@@ -203,7 +193,7 @@ static int exact_candidates(candidates *c, lw_dock *d, const semantic_set *s, co
  * enough pass or the partition is exhausted.  *exhausted says the index
  * could not supply `need` of them (the caller then ranks exactly).
  */
-static int indexed_candidates(candidates *c, int *exhausted, lw_dock *d, const semantic_set *s,
+static int indexed_candidates(candidates *c, int *exhausted, lw_dock *d, const lw__semantic_set *s,
 			      const lw_rkme *user, size_t need)
 {
 	size_t k = d->o.rerank > need ? d->o.rerank : need, size = lw_index_size(d->ix);
@@ -227,7 +217,7 @@ static int indexed_candidates(candidates *c, int *exhausted, lw_dock *d, const s
 			char id[16];
 
 			snprintf(id, sizeof(id), "%08llu", (unsigned long long)keys[i]);
-			if (semantic_has(s, id))
+			if (lw__semantic_has(s, id))
 				err = add_if_comparable(c, d, id, user);
 		}
 		if (err < 0 || c->n >= need || got < k)
@@ -243,7 +233,7 @@ static int indexed_candidates(candidates *c, int *exhausted, lw_dock *d, const s
 	return err;
 }
 
-static int fill_hit(lw_dock_hit *h, lw_dock *d, const char *id, double score, double mmd2)
+int lw__dock_fill_hit(lw_dock_hit *h, lw_dock *d, const char *id, double score, double mmd2)
 {
 	lw_learnware_record rec = { 0 };
 
@@ -259,7 +249,7 @@ static int fill_hit(lw_dock_hit *h, lw_dock *d, const char *id, double score, do
 }
 
 /* Semantic results only: every learnware that passed, in the stage's order. */
-static int semantic_results(lw_dock_result *out, lw_dock *d, const semantic_set *s, size_t max)
+static int semantic_results(lw_dock_result *out, lw_dock *d, const lw__semantic_set *s, size_t max)
 {
 	lw_learnware_list l = { NULL, 0 };
 	size_t n;
@@ -290,10 +280,50 @@ static int semantic_results(lw_dock_result *out, lw_dock *d, const semantic_set 
 			if (!(h->name = lw__dock_semantic_name(l.items[i].semantic_json)))
 				err = LW_ENOMEM;
 		} else {
-			err = fill_hit(&out->hits[i], d, s->ids[i], s->scores[i], NAN);
+			err = lw__dock_fill_hit(&out->hits[i], d, s->ids[i], s->scores[i], NAN);
 		}
 	}
 	lw_learnware_list_dispose(&l);
+	return err;
+}
+
+int lw__dock_stat_results(lw_dock_result *out, lw_dock *d, const char (*ids)[16],
+			  const lw_stat_search_result *r, const double *dist_all, const lw_rkme *const *rkme,
+			  const lw_rkme *user, size_t max_results)
+{
+	size_t n = max_results && r->n_singles > max_results ? max_results : r->n_singles;
+	int err = 0;
+
+	if (n && !(out->hits = lw__calloc(n, sizeof(*out->hits))))
+		err = LW_ENOMEM;
+	for (size_t i = 0; i < n && err == 0; i++, out->count++) {
+		const lw_search_single *s = &r->singles[i];
+
+		err = lw__dock_fill_hit(&out->hits[i], d, ids[s->index], s->score, s->mmd2);
+	}
+	if (err == 0 && r->mixture.count) {
+		out->mixture = lw__calloc(r->mixture.count, sizeof(*out->mixture));
+		out->weights = lw__mallocarray(r->mixture.count, sizeof(double));
+		if (!out->mixture || !out->weights)
+			err = LW_ENOMEM;
+		for (size_t i = 0; i < r->mixture.count && err == 0; i++, out->mixture_count++) {
+			size_t j = r->mixture.indices[i];
+			double dist = NAN;
+
+			/* Each member's own MMD, which the reference does not report. */
+			for (size_t k = 0; k < r->n_singles; k++)
+				if (r->singles[k].index == j)
+					dist = r->singles[k].mmd2;
+			if (isnan(dist) && dist_all)
+				dist = dist_all[j];
+			if (isnan(dist) && rkme)
+				lw_rkme_dist(&dist, user, rkme[j]);
+			err = lw__dock_fill_hit(&out->mixture[i], d, ids[j], r->mixture.score, dist);
+			out->weights[i] = r->mixture.weights[i];
+		}
+		out->mixture_mmd2 = r->mixture.mmd2;
+		out->mixture_score = r->mixture.score;
+	}
 	return err;
 }
 
@@ -301,7 +331,6 @@ static int statistical_results(lw_dock_result *out, lw_dock *d, const candidates
 			       const lw_dock_query *q)
 {
 	lw_stat_search_result r = { 0 };
-	size_t n;
 	int err;
 
 	out->statistical = 1;
@@ -310,42 +339,15 @@ static int statistical_results(lw_dock_result *out, lw_dock *d, const candidates
 		return 0;
 	if ((err = lw_stat_search(&r, q->rkme, c->rkme, c->n, &q->stat)) < 0)
 		return err;
-	n = q->max_results && r.n_singles > q->max_results ? q->max_results : r.n_singles;
-	if (n && !(out->hits = lw__calloc(n, sizeof(*out->hits))))
-		err = LW_ENOMEM;
-	for (size_t i = 0; i < n && err == 0; i++, out->count++) {
-		const lw_search_single *s = &r.singles[i];
-
-		err = fill_hit(&out->hits[i], d, c->ids[s->index], s->score, s->mmd2);
-	}
-	if (err == 0 && r.mixture.count) {
-		out->mixture = lw__calloc(r.mixture.count, sizeof(*out->mixture));
-		out->weights = lw__mallocarray(r.mixture.count, sizeof(double));
-		if (!out->mixture || !out->weights)
-			err = LW_ENOMEM;
-		for (size_t i = 0; i < r.mixture.count && err == 0; i++, out->mixture_count++) {
-			size_t j = r.mixture.indices[i];
-			double dist = NAN;
-
-			/* Each member's own MMD, which the reference does not report. */
-			for (size_t k = 0; k < r.n_singles; k++)
-				if (r.singles[k].index == j)
-					dist = r.singles[k].mmd2;
-			if (isnan(dist))
-				lw_rkme_dist(&dist, q->rkme, c->rkme[j]);
-			err = fill_hit(&out->mixture[i], d, c->ids[j], r.mixture.score, dist);
-			out->weights[i] = r.mixture.weights[i];
-		}
-		out->mixture_mmd2 = r.mixture.mmd2;
-		out->mixture_score = r.mixture.score;
-	}
+	err = lw__dock_stat_results(out, d, (const char(*)[16])c->ids, &r, NULL,
+				    (const lw_rkme *const *)c->rkme, q->rkme, q->max_results);
 	lw_stat_search_result_dispose(&r);
 	return err;
 }
 
 int lw_dock_search(lw_dock_result *out, lw_dock *d, const lw_dock_query *q)
 {
-	semantic_set s;
+	lw__semantic_set s;
 	candidates c;
 	size_t pool, need;
 	int err, exhausted = 0;
@@ -362,8 +364,16 @@ int lw_dock_search(lw_dock_result *out, lw_dock *d, const lw_dock_query *q)
 		lw_error_set(LW_ERRCLASS_INVALID, "the user's RKME has a non-finite self-distance");
 		return LW_EINVALID;
 	}
-	if ((err = semantic_stage(&s, d, q)) < 0)
+	if (q->version >= 2 && (!!q->rkme + !!q->text + !!q->image) > 1) {
+		lw_error_set(LW_ERRCLASS_INVALID, "a search takes one user specification: table, text or image");
+		return LW_EINVALID;
+	}
+	if ((err = lw__semantic_stage(&s, d, q)) < 0)
 		goto done;
+	if (q->version >= 2 && (q->text || q->image)) {
+		err = lw__dock_search_media(out, d, &s, q);
+		goto done;
+	}
 	if (!q->rkme) {
 		err = semantic_results(out, d, &s, q->max_results);
 		goto done;
@@ -396,6 +406,6 @@ done:
 	free(c.owned);
 	free(c.rkme);
 	free(c.ids);
-	semantic_set_dispose(&s);
+	lw__semantic_set_dispose(&s);
 	return err;
 }

@@ -5,6 +5,7 @@
  * every image model the same rows (docs/models.md).
  */
 #include "image.h"
+#include "util.h"
 
 #include <math.h>
 #include <string.h>

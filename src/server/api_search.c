@@ -14,19 +14,19 @@
 
 typedef struct {
 	char *semantic; /* JSON text or NULL */
-	lw_rkme *rkme;
+	lw_dock_user_spec spec; /* table, text or image, told by its "type" */
 	size_t page, limit;
 } query;
 
 static void query_dispose(query *s)
 {
 	free(s->semantic);
-	lw_rkme_free(s->rkme);
+	lw_dock_user_spec_dispose(&s->spec);
 }
 
 static int parse_rkme(lw__reply *r, query *s, const char *text, size_t len)
 {
-	int err = lw_rkme_from_json(&s->rkme, text, len, "the rkme");
+	int err = lw_dock_user_spec_parse(&s->spec, text, len, "the rkme");
 
 	if (err < 0)
 		lw__reply_error(r, 400, NULL, "%s", lw_error_last()->message);
@@ -66,7 +66,7 @@ static int from_json(lw__reply *r, query *s, lw__request *q)
 	if (sem && !json_is_null(sem) && !json_is_object(sem))
 		lw__reply_error(r, 400, NULL, "\"semantic\" must be an object (a semantic specification)");
 	else if (rk && !json_is_null(rk) && !json_is_object(rk))
-		lw__reply_error(r, 400, NULL, "\"rkme\" must be an object (an RKME specification)");
+		lw__reply_error(r, 400, NULL, "\"rkme\" must be an object (a table, text or image RKME specification)");
 	else if (number_field(r, json_object_get(body, "page"), "page", &s->page, 1000000) == 0 &&
 		 number_field(r, json_object_get(body, "limit"), "limit", &s->limit, 100) == 0) {
 		err = 0;
@@ -203,7 +203,7 @@ void lw__api_search(lw__reply *r, lw__request *q)
 {
 	lw_dock_query dq = LW_DOCK_QUERY_INIT;
 	lw_dock_result res = { 0 };
-	query s = { NULL, NULL, 1, 20 };
+	query s = { NULL, { NULL, NULL, NULL }, 1, 20 };
 	int err;
 
 	if ((q->body_kind == BODY_MULTIPART ? from_form(r, &s, q) : from_json(r, &s, q)) < 0) {
@@ -213,7 +213,7 @@ void lw__api_search(lw__reply *r, lw__request *q)
 		return;
 	}
 	dq.semantic_json = s.semantic;
-	dq.rkme = s.rkme;
+	lw_dock_query_set_spec(&dq, &s.spec);
 	pthread_mutex_lock(&q->srv->search_lock);
 	err = lw_dock_search(&res, q->srv->search, &dq);
 	pthread_mutex_unlock(&q->srv->search_lock);

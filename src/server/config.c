@@ -45,7 +45,7 @@ static const key keys[] = {
 	{ "session_hours", K_INT, S(session_hours), "168", 1, 24 * 365,
 	  "lifetime of the session token a login gives" },
 	{ "max_upload_mb", K_INT, S(max_upload_mb), "1024", 1, 1 << 20, "largest package accepted" },
-	{ "max_body_kb", K_INT, S(max_body_kb), "1024", 1, 1 << 20,
+	{ "max_body_kb", K_INT, S(max_body_kb), "8192", 1, 1 << 20,
 	  "largest JSON body or form field (an RKME file in a search counts)" },
 	{ "login_attempts", K_INT, S(login_attempts), "10", 1, 1000000,
 	  "failed logins allowed per e-mail and per client address within login_window_s" },
