@@ -14,6 +14,7 @@
 
 #include "common.h"
 #include "check.h"
+#include "hetero.h"
 #include "rkme.h"
 #include "rkme_image.h"
 #include "search.h"
@@ -39,11 +40,24 @@ typedef struct {
 	/** Version 2: keep no search index (open neither loads, rebuilds nor saves
 	 *  one; lw_dock_search refuses): for handles that never search. */
 	int no_index;
+	/**
+	 * Version 3: when a table learnware becomes usable, (re)train the
+	 * heterogeneous map if it is due (lw_dock_hetero_train), in line (1).
+	 * Handles that must answer quickly set 0 and leave it to a worker.
+	 */
+	int hetero_auto;
+	/** Version 3: described table learnwares before the first map (20). */
+	size_t hetero_min;
+	/** Version 3: retrain when they grew by this share since the last map (0.25). */
+	double hetero_growth;
+	/** Version 3: how maps are trained (NULL: LW_HETERO_OPTIONS_INIT); seed and generation are set by the dock. */
+	const lw_hetero_options *hetero;
 } lw_dock_options;
 
-#define LW_DOCK_OPTIONS_VERSION 2
+#define LW_DOCK_OPTIONS_VERSION 3
 #define LW_DOCK_OPTIONS_INIT \
-	{ LW_DOCK_OPTIONS_VERSION, NULL, LW_CHECK_OPTIONS_INIT, 4096, 256, 0, NULL, NULL, 0, 0 }
+	{ LW_DOCK_OPTIONS_VERSION, NULL, LW_CHECK_OPTIONS_INIT, 4096, 256, 0, NULL, NULL, 0, 0, \
+	  1, 20, 0.25, NULL }
 
 /**
  * Create the dock at url (a directory for the embedded SQLite store, or a
@@ -145,6 +159,35 @@ LW_EXTERN(int) lw_dock_work(int *did, lw_dock *d, const char *worker);
  */
 LW_EXTERN(int) lw_dock_refresh(lw_dock *d);
 
+/* --- the heterogeneous map ------------------------------------------------------ */
+
+/** Where the dock's heterogeneous map stands. */
+typedef struct {
+	char map_id[LW_HETERO_ID_SIZE]; /**< the current map, "" when none */
+	uint64_t generation;            /**< its generation (1 for the first map) */
+	size_t trained_on;              /**< described table learnwares it was trained on */
+	size_t described;               /**< usable table learnwares with described columns now */
+	int due;                        /**< the policy (hetero_min, hetero_growth) says retrain */
+} lw_dock_hetero_info;
+
+/** Read the map's state (walks the usable learnwares' semantic specifications). */
+LW_EXTERN(int) lw_dock_hetero_info_get(lw_dock_hetero_info *out, lw_dock *d);
+
+/**
+ * Train a new map on the usable table learnwares with described columns
+ * (their RKMEs' reduced points and descriptions: never raw data) when the
+ * policy says so, or always with force: save it under <files>/hetero/,
+ * store every described learnware's heterogeneous specification, then
+ * make it current with one event (searches before it use the old map).
+ * A learnware that becomes usable meanwhile gets its specification from
+ * the current map at once.
+ *
+ * @param[out] trained  1 when a map was trained, or NULL
+ * @return 0; LW_EINVALID (force with fewer than 2 described learnwares);
+ *         the store's and the trainer's errors
+ */
+LW_EXTERN(int) lw_dock_hetero_train(int *trained, lw_dock *d, int force);
+
 /* --- reusing stored learnwares ----------------------------------------------------- */
 
 /**
@@ -176,11 +219,18 @@ typedef struct {
 	const lw_text_spec *text;
 	/** Version 2: the user's image specification (image learnwares, cnn_gp MMD), or NULL. */
 	const lw_rkme_image *image;
+	/**
+	 * Version 3: heterogeneous search (docs/hetero.md): 0 runs it beside
+	 * the table search when the reference's rules apply (a table RKME and
+	 * described Input columns in semantic_json) and the dock has a map;
+	 * -1 never.
+	 */
+	int hetero;
 } lw_dock_query;
 
-#define LW_DOCK_QUERY_VERSION 2
+#define LW_DOCK_QUERY_VERSION 3
 #define LW_DOCK_QUERY_INIT \
-	{ LW_DOCK_QUERY_VERSION, NULL, NULL, NULL, 0, LW_STAT_SEARCH_OPTIONS_INIT, 0, NULL, NULL }
+	{ LW_DOCK_QUERY_VERSION, NULL, NULL, NULL, 0, LW_STAT_SEARCH_OPTIONS_INIT, 0, NULL, NULL, 0 }
 
 typedef struct {
 	char id[16];
@@ -189,7 +239,7 @@ typedef struct {
 	double mmd2;  /**< squared MMD to the user (statistical results), else NaN */
 } lw_dock_hit;
 
-typedef struct {
+typedef struct lw_dock_result {
 	lw_dock_hit *hits;        /**< ranked results */
 	size_t count;
 	lw_dock_hit *mixture;     /**< the recommended mixture, or NULL */
@@ -201,6 +251,14 @@ typedef struct {
 	int statistical;          /**< hits are ranked by MMD (a user RKME was given) */
 	int used_index;           /**< candidates came from the sketch index */
 	size_t candidates;        /**< specifications compared by the exact MMD */
+	/**
+	 * The heterogeneous search: learnwares of other feature spaces ranked
+	 * in the shared space (hits, mixture, candidates), or NULL when it did
+	 * not run; hetero_why then says why (a static sentence), else NULL.
+	 */
+	struct lw_dock_result *hetero;
+	const char *hetero_why;
+	char hetero_map[LW_HETERO_ID_SIZE]; /**< the map it used ("" when none) */
 } lw_dock_result;
 
 /** A user's statistical specification of one of the three types. */

@@ -36,6 +36,8 @@ static const char dock_usage[] =
 	"  import FILE              add every learnware of an export (each checked again)\n"
 	"  verify                   check learnwares whose check never finished\n"
 	"  reindex                  rebuild the search index from the store\n"
+	"  hetero [train]           the heterogeneous map: its state, or train one now\n"
+	"                           (add and import train it when due: docs/hetero.md)\n"
 	"\n"
 	"Options:\n"
 	"  -d, --dock DIR|URI       the dock (default $LEARNWARE_DOCK)\n"
@@ -45,14 +47,18 @@ static const char dock_usage[] =
 	"      --zip FILE           new package (update)\n"
 	"  -o, --output FILE        where download and export write\n"
 	"      --all                list every learnware, not only usable ones\n"
-	"      --json               JSON output (list, show, add)\n"
+	"      --json               JSON output (list, show, add, hetero)\n"
+	"      --no-hetero          add, import: do not train the heterogeneous map even\n"
+	"                           when due (train later with 'dock hetero train')\n"
+	"      --hetero-steps N     training steps of a heterogeneous map (800)\n"
 	"      --timeout S --memory MB --cpu S   limits of the model checks (30, 2048, 120)\n"
 	"  -q, --quiet              no progress, no check logs\n";
 
 typedef struct {
 	const char *dock, *files_root, *semantic, *owner, *zip, *output;
-	int all, json, quiet;
+	int all, json, quiet, no_hetero;
 	lw_dock_options o;
+	lw_hetero_options ho;
 	char self[4096];
 } dock_args;
 
@@ -65,9 +71,10 @@ static int parse(dock_args *a, int argc, char **argv)
 		{ "all", no_argument, NULL, 'a' },           { "json", no_argument, NULL, 'j' },
 		{ "timeout", required_argument, NULL, 't' }, { "memory", required_argument, NULL, 'm' },
 		{ "cpu", required_argument, NULL, 'c' },     { "quiet", no_argument, NULL, 'q' },
+		{ "no-hetero", no_argument, NULL, 'H' },     { "hetero-steps", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 }
 	};
-	size_t mb;
+	size_t mb, steps;
 	ssize_t len;
 	int c;
 
@@ -85,6 +92,13 @@ static int parse(dock_args *a, int argc, char **argv)
 		case 'a': a->all = 1; break;
 		case 'j': a->json = 1; break;
 		case 'q': a->quiet = 1; break;
+		case 'H': a->no_hetero = 1; break;
+		case 'S':
+			if (!(bad = cli_parse_size(&steps, optarg, "--hetero-steps")) && (steps < 1 || steps > 1000000))
+				bad = cli_usage_error("dock", "--hetero-steps must be from 1 to 1000000");
+			a->ho.steps = (unsigned int)steps;
+			a->ho.epochs = 0;
+			break;
 		case 't': bad = cli_parse_double(&a->o.check.limits.timeout_s, optarg, "--timeout"); break;
 		case 'c': bad = cli_parse_double(&a->o.check.limits.cpu_s, optarg, "--cpu"); break;
 		case 'm':
@@ -105,6 +119,7 @@ static int parse(dock_args *a, int argc, char **argv)
 		a->o.check.serve_exe = a->self;
 	}
 	a->o.files_root = a->files_root;
+	a->o.hetero = &a->ho;
 	return 0;
 }
 
@@ -185,6 +200,54 @@ static void print_json(json_t *j)
 	json_decref(j);
 }
 
+/*
+ * After adding or importing, the heterogeneous map is trained once when
+ * the dock has grown enough, rather than after each learnware of a batch.
+ */
+static int hetero_after(lw_dock *d, const dock_args *a, int rc)
+{
+	int trained = 0, err;
+
+	if (a->no_hetero)
+		return rc;
+	if ((err = lw_dock_hetero_train(&trained, d, 0)) < 0) {
+		fprintf(stderr, "learnware: the heterogeneous map was not trained (the learnwares are "
+				"stored): %s; retry with 'learnware dock hetero train'\n", lw_error_last()->message);
+		return rc ? rc : CLI_EXIT_FAILURE;
+	}
+	if (trained && !a->quiet && !a->json)
+		fputs("trained a new heterogeneous map ('learnware dock hetero' shows it)\n", stderr);
+	return rc;
+}
+
+static int do_hetero(lw_dock *d, const dock_args *a, int argc, char **argv)
+{
+	lw_dock_hetero_info info;
+	int nargs = argc - optind, err, trained = 0;
+
+	if (nargs > 1 || (nargs == 1 && strcmp(argv[optind], "train")))
+		return cli_usage_error("dock", "hetero takes no argument, or 'train'");
+	if (nargs == 1 && (err = lw_dock_hetero_train(&trained, d, 1)) < 0)
+		return cli_fail(err);
+	if ((err = lw_dock_hetero_info_get(&info, d)) < 0)
+		return cli_fail(err);
+	if (a->json) {
+		print_json(json_pack("{s:s?, s:I, s:I, s:I, s:b}", "map_id", *info.map_id ? info.map_id : NULL,
+				     "generation", (json_int_t)info.generation, "trained_on",
+				     (json_int_t)info.trained_on, "described", (json_int_t)info.described,
+				     "due", info.due));
+		return CLI_EXIT_OK;
+	}
+	if (*info.map_id)
+		printf("map %s, generation %llu, trained on %zu learnwares\n", info.map_id,
+		       (unsigned long long)info.generation, info.trained_on);
+	else
+		printf("no heterogeneous map yet\n");
+	printf("%zu usable table learnwares describe their columns; %s\n", info.described,
+	       info.due ? "a new map is due" : "no new map is due");
+	return CLI_EXIT_OK;
+}
+
 static int do_add(lw_dock *d, dock_args *a, int argc, char **argv)
 {
 	char *sem = NULL;
@@ -218,7 +281,7 @@ static int do_add(lw_dock *d, dock_args *a, int argc, char **argv)
 	if (arr)
 		print_json(arr);
 	free(sem);
-	return worst;
+	return hetero_after(d, a, worst);
 }
 
 static int do_list(lw_dock *d, dock_args *a)
@@ -375,6 +438,8 @@ static int run(lw_dock *d, dock_args *a, const char *cmd, int argc, char **argv)
 
 	if (!strcmp(cmd, "add"))
 		return do_add(d, a, argc, argv);
+	if (!strcmp(cmd, "hetero"))
+		return do_hetero(d, a, argc, argv);
 	if (!strcmp(cmd, "list"))
 		return nargs ? cli_usage_error("dock", "list takes no arguments") : do_list(d, a);
 	if (!strcmp(cmd, "show") || !strcmp(cmd, "update") || !strcmp(cmd, "download")) {
@@ -409,7 +474,7 @@ static int run(lw_dock *d, dock_args *a, const char *cmd, int argc, char **argv)
 			return cli_usage_error("dock", "import needs one export zip");
 		err = lw_dock_import(&n1, &n2, &n3, d, argv[optind]);
 		printf("imported %zu learnwares, %zu already here, %zu refused\n", n1, n2, n3);
-		return err < 0 ? cli_fail(err) : n3 ? CLI_EXIT_INPUT : CLI_EXIT_OK;
+		return err < 0 ? cli_fail(err) : hetero_after(d, a, n3 ? CLI_EXIT_INPUT : CLI_EXIT_OK);
 	}
 	if (!strcmp(cmd, "verify")) {
 		if ((err = lw_dock_verify_pending(&n1, d)) < 0)
@@ -437,6 +502,9 @@ int cmd_dock(int argc, char **argv)
 
 	memset(&a, 0, sizeof(a));
 	a.o = def;
+	lw_hetero_options_init(&a.ho);
+	/* add and import train the map once, after the batch (hetero_after). */
+	a.o.hetero_auto = 0;
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		fputs(dock_usage, argc < 2 ? stderr : stdout);
 		return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;

@@ -152,10 +152,9 @@ static json_t *hit_json(const lw_dock_hit *h, int statistical)
 	return o;
 }
 
-void cli_search_print_json(const lw_dock_result *r)
+static json_t *result_json(const lw_dock_result *r)
 {
 	json_t *singles = json_array(), *root;
-	char *text;
 
 	for (size_t i = 0; i < r->count; i++)
 		json_array_append_new(singles, hit_json(&r->hits[i], r->statistical));
@@ -180,14 +179,30 @@ void cli_search_print_json(const lw_dock_result *r)
 	}
 	if (r->statistical)
 		json_object_set_new(root, "candidates", json_integer((json_int_t)r->candidates));
-	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	if (r->hetero) {
+		json_t *h = result_json(r->hetero);
+
+		json_object_set_new(h, "map_id", json_string(r->hetero_map));
+		json_object_set_new(root, "heterogeneous", h);
+	} else if (r->hetero_why) {
+		json_object_set_new(root, "heterogeneous", json_null());
+		json_object_set_new(root, "heterogeneous_why", json_string(r->hetero_why));
+	}
+	return root;
+}
+
+void cli_search_print_json(const lw_dock_result *r)
+{
+	json_t *root = result_json(r);
+	char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
 	if (text)
 		puts(text);
 	free(text);
 	json_decref(root);
 }
 
-void cli_search_print_table(const lw_dock_result *r)
+static void print_ranked(const lw_dock_result *r)
 {
 	if (!r->statistical) {
 		printf("%zu learnwares match%s\n", r->semantic_matches,
@@ -199,9 +214,6 @@ void cli_search_print_table(const lw_dock_result *r)
 			       r->hits[i].name);
 		return;
 	}
-	printf("%zu learnwares pass the semantic filter%s; %zu ranked by MMD%s\n", r->semantic_matches,
-	       r->fuzzy ? " (fuzzy name match)" : "", r->candidates,
-	       r->used_index ? " after the sketch index" : "");
 	if (!r->count) {
 		printf("no learnware has a specification comparable with yours (same type and dimension)\n");
 		return;
@@ -220,6 +232,22 @@ void cli_search_print_table(const lw_dock_result *r)
 	for (size_t i = 0; i < r->mixture_count; i++)
 		printf("      %-8s  %6.3f  %-10.4g  %s\n", r->mixture[i].id, r->weights[i],
 		       r->mixture[i].mmd2, r->mixture[i].name);
+}
+
+void cli_search_print_table(const lw_dock_result *r)
+{
+	if (r->statistical)
+		printf("%zu learnwares pass the semantic filter%s; %zu ranked by MMD%s\n", r->semantic_matches,
+		       r->fuzzy ? " (fuzzy name match)" : "", r->candidates,
+		       r->used_index ? " after the sketch index" : "");
+	print_ranked(r);
+	if (r->hetero) {
+		printf("\nheterogeneous search (map %s): %zu learnwares of other feature spaces ranked "
+		       "in the shared space\n", r->hetero_map, r->hetero->candidates);
+		print_ranked(r->hetero);
+	} else if (r->hetero_why && !strncmp(r->hetero_why, "the dock has no", 15)) {
+		printf("\nno heterogeneous search: %s\n", r->hetero_why);
+	}
 }
 
 int cmd_search(int argc, char **argv)

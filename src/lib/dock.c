@@ -82,6 +82,13 @@ static lw__dock_cached *cache_slot(lw_dock *d, uint64_t key)
 	return &d->cache[i];
 }
 
+lw__dock_cached *lw__dock_cache_find(lw_dock *d, uint64_t key)
+{
+	lw__dock_cached *slot = key ? cache_slot(d, key) : NULL;
+
+	return slot && slot->id == key ? slot : NULL;
+}
+
 void lw__dock_media_free(void *spec, lw__media_kind kind)
 {
 	if (kind == LW__MEDIA_TEXT)
@@ -93,6 +100,7 @@ void lw__dock_media_free(void *spec, lw__media_kind kind)
 static void slot_empty(lw_dock *d, lw__dock_cached *slot)
 {
 	lw_rkme_free(slot->rkme);
+	lw_hetero_spec_free(slot->hetero);
 	lw__dock_media_free(slot->media, slot->media_kind);
 	d->media_bytes -= slot->media_bytes;
 	memset(slot, 0, sizeof(*slot));
@@ -549,6 +557,12 @@ int lw_dock_open(lw_dock **out, const char *url, const lw_dock_options *opts)
 		d->o = *opts;
 		if (opts->version < 2)
 			d->o.defer_check = d->o.no_index = 0;
+		if (opts->version < 3) {
+			d->o.hetero_auto = 1;
+			d->o.hetero_min = 20;
+			d->o.hetero_growth = 0.25;
+			d->o.hetero = NULL;
+		}
 	} else {
 		lw_dock_options def = LW_DOCK_OPTIONS_INIT;
 
@@ -593,6 +607,7 @@ void lw_dock_free(lw_dock *d)
 	free(d->unpacked);
 	free(d->cache);
 	lw_index_free(d->ix);
+	lw_hetero_map_free(d->hmap);
 	lw_taxonomy_free(d->tax);
 	lw_store_free(d->st);
 	free(d->index_dir);

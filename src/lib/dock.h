@@ -22,6 +22,7 @@ typedef struct {
 	uint64_t id; /* 0: empty slot (ids start at 1) */
 	lw_rkme *rkme;
 	void *media;           /* an lw_text_spec or lw_rkme_image, or NULL */
+	lw_hetero_spec *hetero; /* its heterogeneous specification, of map hetero->map_id */
 	lw__media_kind media_kind;
 	size_t media_bytes;
 } lw__dock_cached;
@@ -39,6 +40,14 @@ struct lw_dock {
 	size_t media_bytes; /* held by cached text and image specifications */
 	char **unpacked; /* folders lw_dock_model_open made, removed on free */
 	size_t n_unpacked;
+	/* The heterogeneous map as of the newest "hetero.map" event seen (dock_hetero.c). */
+	lw_hetero_map *hmap;
+	int64_t hmap_event;
+	uint64_t hmap_generation;
+	size_t hmap_trained_on;
+	/* The policy's last walk: described and usable learnwares then (worth_counting). */
+	int hetero_walked;
+	size_t hetero_walk_described, hetero_walk_usable;
 };
 
 /* "%08d" ids as index keys; 0 for an id that is not one. */
@@ -98,6 +107,30 @@ int lw__dock_fill_hit(lw_dock_hit *h, lw_dock *d, const char *id, double score, 
 int lw__dock_stat_results(lw_dock_result *out, lw_dock *d, const char (*ids)[16],
 			  const lw_stat_search_result *r, const double *dist, const lw_rkme *const *rkme,
 			  const lw_rkme *user, size_t max_results);
+
+/* A learnware became usable: give it a heterogeneous specification, retrain when due. */
+void lw__dock_hetero_usable(lw_dock *d, const char *id);
+
+/* The heterogeneous part of a search (dock_hetero_search.c); sets out->hetero or out->hetero_why. */
+int lw__dock_search_hetero(lw_dock_result *out, lw_dock *d, const lw__semantic_set *s,
+			   const lw_dock_query *q);
+
+/* The current map (loaded when a newer one was made), or NULL when the dock has none. */
+int lw__dock_hetero_map(const lw_hetero_map **out, lw_dock *d);
+
+/*
+ * The heterogeneous specification of a learnware under the current map:
+ * cached in its table RKME's slot, else read from the store, else made;
+ * returned in *owned too when it has no slot (free it).
+ */
+int lw__dock_hetero_spec(const lw_hetero_spec **out, lw_hetero_spec **owned, lw_dock *d,
+			 const char *id, const lw_rkme *rkme, const lw_semantic *sem);
+
+/* Whether a semantic specification describes any of the dim input columns it declares. */
+int lw__dock_described(const lw_semantic *s, size_t dim);
+
+/* The cache slot holding key, or NULL. */
+lw__dock_cached *lw__dock_cache_find(lw_dock *d, uint64_t key);
 
 /* lw_dock_search for a text or image user specification (dock_search_media.c). */
 int lw__dock_search_media(lw_dock_result *out, lw_dock *d, const lw__semantic_set *s,

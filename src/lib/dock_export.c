@@ -237,7 +237,24 @@ static int import_one(lw_dock *d, zip_t *za, json_t *item, const char *tmp_zip, 
 	return 0;
 }
 
+static int import_all(size_t *added, size_t *skipped, size_t *refused, lw_dock *d, const char *zip_path);
+
+/* The heterogeneous map is trained once after the import, not after each learnware. */
 int lw_dock_import(size_t *added, size_t *skipped, size_t *refused, lw_dock *d, const char *zip_path)
+{
+	int hold, err;
+
+	LW_ASSERT_ARG(d && zip_path);
+	hold = d->o.hetero_auto;
+	d->o.hetero_auto = 0;
+	err = import_all(added, skipped, refused, d, zip_path);
+	d->o.hetero_auto = hold;
+	if (err == 0 && hold)
+		lw_dock_hetero_train(NULL, d, 0); /* a failure leaves it due: the next add retries */
+	return err;
+}
+
+static int import_all(size_t *added, size_t *skipped, size_t *refused, lw_dock *d, const char *zip_path)
 {
 	size_t n_added = 0, n_skipped = 0, n_refused = 0;
 	json_t *doc = NULL, *list;

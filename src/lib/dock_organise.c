@@ -322,7 +322,11 @@ static int record_verdict(lw_dock *d, lw_learnware_record *rec, lw_check_status 
 		return err;
 	rec->status = LW_STATUS_SUCCESS;
 	rec->usability = usability;
-	return lw__dock_resync(d, rec->id);
+	if ((err = lw__dock_resync(d, rec->id)) < 0)
+		return err;
+	if (usability == LW_USABILITY_USABLE)
+		lw__dock_hetero_usable(d, rec->id);
+	return 0;
 }
 
 static void fill_new(lw_learnware_new *in, const prepared *p, const char *zip, const char *owner,
@@ -424,9 +428,13 @@ int lw_dock_update_semantic(lw_dock *d, const char *id, const char *semantic_jso
 
 	LW_ASSERT_ARG(d && id && semantic_json);
 	if ((err = validate_semantic(d, semantic_json, "the semantic specification given")) < 0 ||
-	    (err = lw_store_update_semantic(d->st, id, semantic_json)) < 0)
+	    (err = lw_store_update_semantic(d->st, id, semantic_json)) < 0 ||
+	    (err = lw__dock_event(d, "learnware.semantic", id, NULL)) < 0)
 		return err;
-	return lw__dock_event(d, "learnware.semantic", id, NULL);
+	/* New column descriptions move its heterogeneous specification. */
+	lw__dock_uncache(d, id);
+	lw__dock_hetero_usable(d, id);
+	return 0;
 }
 
 int lw_dock_delete(lw_dock *d, const char *id)
@@ -500,9 +508,12 @@ static int finish_job(lw_dock *d, const lw_job_record *job, const char *worker, 
 	if (err == LW_ENOTFOUND)
 		return 0;
 	if (err < 0 || (err = checked_event(d, job->learnware_id,
-					    ok ? lw_check_status_name(status) : "failed", log)) < 0)
+					    ok ? lw_check_status_name(status) : "failed", log)) < 0 ||
+	    (err = lw__dock_resync(d, job->learnware_id)) < 0)
 		return err;
-	return lw__dock_resync(d, job->learnware_id);
+	if (ok && status == LW_CHECK_USABLE)
+		lw__dock_hetero_usable(d, job->learnware_id);
+	return 0;
 }
 
 /* Check a claimed job's learnware; a check that could not run fails the job and is returned. */

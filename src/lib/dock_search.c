@@ -34,6 +34,10 @@ void lw_dock_result_dispose(lw_dock_result *r)
 	free(r->hits);
 	free(r->mixture);
 	free(r->weights);
+	if (r->hetero) {
+		lw_dock_result_dispose(r->hetero);
+		free(r->hetero);
+	}
 	memset(r, 0, sizeof(*r));
 }
 
@@ -398,6 +402,8 @@ int lw_dock_search(lw_dock_result *out, lw_dock *d, const lw_dock_query *q)
 	}
 	if (err == 0)
 		err = statistical_results(out, d, &c, q);
+	if (err == 0)
+		err = lw__dock_search_hetero(out, d, &s, q);
 done:
 	if (err < 0)
 		lw_dock_result_dispose(out);

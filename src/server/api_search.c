@@ -169,7 +169,7 @@ static json_t *hit_json(const lw_dock_hit *h, double weight, bool with_weight)
 static json_t *result_json(lw_server *s, const lw_dock_result *res, const query *qs)
 {
 	size_t from = (qs->page - 1) * qs->limit, to = from + qs->limit;
-	json_t *items = json_array(), *mix = json_null();
+	json_t *items = json_array(), *mix = json_null(), *root;
 	lw_dock *d = lw__dock_get(s);
 
 	for (size_t i = from; i < res->count && i < to; i++) {
@@ -191,12 +191,23 @@ static json_t *result_json(lw_server *s, const lw_dock_result *res, const query 
 		mix = json_pack("{s:f, s:f, s:o}", "score", res->mixture_score, "mmd2", res->mixture_mmd2,
 				"items", m);
 	}
-	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:o, s:o, s:I, s:b, s:b}", "kind",
+	root = json_pack("{s:s, s:I, s:I, s:I, s:I, s:o, s:o, s:I, s:b, s:b}", "kind",
 			 res->statistical ? "statistical" : "semantic", "total", (json_int_t)res->count,
 			 "semantic_matches", (json_int_t)res->semantic_matches, "page",
 			 (json_int_t)qs->page, "limit", (json_int_t)qs->limit, "items", items, "mixture", mix,
 			 "candidates", (json_int_t)res->candidates, "index", res->used_index, "fuzzy",
 			 res->fuzzy);
+	if (res->hetero) {
+		json_t *h = result_json(s, res->hetero, qs);
+
+		json_object_set_new(h, "map_id", json_string(res->hetero_map));
+		json_object_set_new(root, "heterogeneous", h);
+	} else {
+		json_object_set_new(root, "heterogeneous", json_null());
+		if (res->hetero_why)
+			json_object_set_new(root, "heterogeneous_why", json_string(res->hetero_why));
+	}
+	return root;
 }
 
 void lw__api_search(lw__reply *r, lw__request *q)

@@ -32,6 +32,8 @@ void lw__dock_options(lw_dock_options *o, const lw_server_config *c, int with_in
 	o->check.serve_exe = self[0] ? self : NULL;
 	o->defer_check = 1;
 	o->no_index = !with_index;
+	/* Requests never wait for a map to train: workers do it (worker.c). */
+	o->hetero_auto = 0;
 }
 
 /* --- the pool of dock handles ------------------------------------------------------ */

@@ -48,6 +48,8 @@ static void *work_loop(void *p)
 	int64_t seen = 0;
 
 	lw__dock_options(&o, a->c, 0);
+	/* A worker retrains the heterogeneous map when a job makes it due: in the background. */
+	o.hetero_auto = 1;
 	while (!*a->stop && lw_dock_open(&d, a->c->dock, &o) < 0) {
 		fprintf(stderr, "%s: cannot open the dock: %s; retrying\n", a->name, lw_error_last()->message);
 		nap_ms(2000);
