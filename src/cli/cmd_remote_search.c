@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "describe.h"
 #include "http.h"
 #include "lw/dock.h"
 
@@ -43,7 +44,7 @@ int cli_search_wants_server(int argc, char **argv)
 }
 
 typedef struct {
-	const char *server, *semantic, *rkme, *name;
+	const char *server, *semantic, *rkme, *name, *input_desc, *header_from;
 	size_t limit, page;
 	int json, quiet;
 } remote_search_args;
@@ -56,6 +57,7 @@ static int parse(remote_search_args *a, int argc, char **argv)
 		{ "max", required_argument, NULL, 'n' },      { "limit", required_argument, NULL, 'n' },
 		{ "page", required_argument, NULL, 'P' },     { "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },          { "help", no_argument, NULL, 'h' },
+		{ "input-desc", required_argument, NULL, 'D' }, { "header-from", required_argument, NULL, 'H' },
 		/* local-only options, refused with a reason */
 		{ "dock", required_argument, NULL, 'd' },     { "files-root", required_argument, NULL, 'X' },
 		{ "id", required_argument, NULL, 'X' },       { "mixture", required_argument, NULL, 'X' },
@@ -72,6 +74,8 @@ static int parse(remote_search_args *a, int argc, char **argv)
 		case 's': a->semantic = optarg; break;
 		case 'r': a->rkme = optarg; break;
 		case 'N': a->name = optarg; break;
+		case 'D': a->input_desc = optarg; break;
+		case 'H': a->header_from = optarg; break;
 		case 'j': a->json = 1; break;
 		case 'q': a->quiet = 1; break;
 		case 'n':
@@ -100,8 +104,8 @@ static int parse(remote_search_args *a, int argc, char **argv)
 	return 0;
 }
 
-/* The user's semantic specification: the file, with --name set in it. */
-static int user_semantic(json_t **out, const remote_search_args *a)
+/* The user's semantic specification: the file, with --name and --input-desc set in it. */
+static int user_semantic(json_t **out, const remote_search_args *a, size_t dim)
 {
 	json_error_t jerr;
 	json_t *root = NULL;
@@ -124,22 +128,38 @@ static int user_semantic(json_t **out, const remote_search_args *a)
 			root = json_object();
 		json_object_set_new(root, "Name", json_pack("{s:s, s:s}", "Type", "String", "Values", a->name));
 	}
+	if (a->input_desc) {
+		int rc;
+
+		if (!dim) {
+			json_decref(root);
+			return cli_usage_error("search", "--input-desc describes the columns of a table --rkme");
+		}
+		if (!root)
+			root = json_object();
+		if ((rc = cli_set_input_descriptions(root, a->input_desc, a->header_from, dim)) != 0) {
+			json_decref(root);
+			return rc;
+		}
+	}
 	*out = root;
 	return 0;
 }
 
 /* The user's specification (any type): checked with the library (its messages), sent as the file's JSON. */
-static int user_rkme(json_t **out, const char *path)
+static int user_rkme(json_t **out, size_t *table_dim, const char *path)
 {
 	lw_dock_user_spec spec;
 	json_error_t jerr;
 	int err;
 
 	*out = NULL;
+	*table_dim = 0;
 	if (!path)
 		return 0;
 	if ((err = lw_dock_user_spec_load(&spec, path)) < 0)
 		return cli_fail(err);
+	*table_dim = spec.rkme ? lw_rkme_dim(spec.rkme) : 0;
 	lw_dock_user_spec_dispose(&spec);
 	if (!(*out = json_load_file(path, 0, &jerr))) {
 		fprintf(stderr, "learnware: %s line %d: %s\n", path, jerr.line, jerr.text);
@@ -164,6 +184,36 @@ static void fill_hit(lw_dock_hit *h, const json_t *item)
 	h->name = (char *)(name ? name : ""); /* borrowed from the answer */
 	h->score = num(item, "score");
 	h->mmd2 = num(item, "mmd2");
+}
+
+static int to_result(lw_dock_result *r, size_t *total, const json_t *ans);
+
+/* The result's arrays (its strings are borrowed from the answer). */
+static void result_free(lw_dock_result *r)
+{
+	free(r->hits);
+	free(r->mixture);
+	free(r->weights);
+	if (r->hetero) {
+		result_free(r->hetero);
+		free(r->hetero);
+	}
+}
+
+/* The answer's "heterogeneous" object (or why it did not run), as the local search reports it. */
+static int hetero_result(lw_dock_result *r, const json_t *ans)
+{
+	const json_t *h = json_object_get(ans, "heterogeneous");
+	const char *map = json_string_value(json_object_get(h, "map_id"));
+	size_t ignored;
+
+	r->hetero_why = json_string_value(json_object_get(ans, "heterogeneous_why"));
+	if (!json_is_object(h))
+		return 0;
+	if (!(r->hetero = calloc(1, sizeof(*r->hetero))))
+		return -1;
+	snprintf(r->hetero_map, sizeof(r->hetero_map), "%s", map ? map : "");
+	return to_result(r->hetero, &ignored, h);
 }
 
 /* The server's answer as the local search's result (strings borrowed from ans). */
@@ -208,7 +258,7 @@ static int to_result(lw_dock_result *r, size_t *total, const json_t *ans)
 		r->semantic_matches = r->statistical && r->candidates > *total ? r->candidates : *total;
 	r->fuzzy = json_is_true(json_object_get(ans, "fuzzy"));
 	r->used_index = json_is_true(json_object_get(ans, "index"));
-	return 0;
+	return hetero_result(r, ans);
 }
 
 int cmd_search_remote(int argc, char **argv)
@@ -218,16 +268,16 @@ int cmd_search_remote(int argc, char **argv)
 	lw_dock_result res;
 	cli_remote r;
 	json_t *semantic = NULL, *rkme = NULL, *body;
-	size_t total = 0;
+	size_t total = 0, dim = 0;
 	int rc;
 
 	memset(&a, 0, sizeof(a));
 	if ((rc = parse(&a, argc, argv)) != 0)
 		return rc; /* -1: --help, shown by the caller */
-	if ((rc = user_semantic(&semantic, &a)) != 0)
+	if ((rc = user_rkme(&rkme, &dim, a.rkme)) != 0)
 		return rc;
-	if ((rc = user_rkme(&rkme, a.rkme)) != 0) {
-		json_decref(semantic);
+	if ((rc = user_semantic(&semantic, &a, dim)) != 0) {
+		json_decref(rkme);
 		return rc;
 	}
 	if ((rc = cli_remote_open(&r, "search", a.server, 0)) != 0) {
@@ -245,9 +295,7 @@ int cmd_search_remote(int argc, char **argv)
 	} else if (to_result(&res, &total, resp.json) < 0) {
 		fprintf(stderr, "learnware search: the server's answer is not a search result\n");
 		rc = CLI_EXIT_FAILURE;
-		free(res.hits);
-		free(res.mixture);
-		free(res.weights);
+		result_free(&res);
 	} else {
 		size_t first = (a.page - 1) * a.limit;
 
@@ -259,9 +307,7 @@ int cmd_search_remote(int argc, char **argv)
 				printf("results %zu-%zu of %zu; --page %zu for more\n", first + 1, first + res.count,
 				       total, a.page + 1);
 		}
-		free(res.hits);
-		free(res.mixture);
-		free(res.weights);
+		result_free(&res);
 		rc = CLI_EXIT_OK;
 	}
 	json_decref(body);

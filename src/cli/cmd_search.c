@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "http.h"
 #include "lw/dock.h"
+#include "describe.h"
 
 static const char search_usage[] =
 	"usage: learnware search [--dock DIR] [--semantic USER.json] [--rkme USER_RKME.json] [options]\n"
@@ -31,6 +32,11 @@ static const char search_usage[] =
 	"                          by its \"type\"; text and image ones search learnwares\n"
 	"                          of that type only\n"
 	"      --name TEXT         look for TEXT in names and descriptions (sets Name)\n"
+	"      --input-desc FILE   what each column of your table means (sets Input, so\n"
+	"                          learnwares of other feature spaces are searched too:\n"
+	"                          docs/hetero.md): one line per column, a JSON array,\n"
+	"                          or a JSON object keyed by index or column name\n"
+	"      --header-from DATA  the CSV whose header orders the names in --input-desc\n"
 	"      --id TEXT           only learnwares whose id contains TEXT\n"
 	"  -n, --max N             at most N single results (default 10; 0: all)\n"
 	"      --mixture M         greedy (default), auto or none\n"
@@ -48,7 +54,7 @@ static const char search_usage[] =
 	"      --page P            the page of results (from 1)\n";
 
 typedef struct {
-	const char *dock, *files_root, *semantic, *rkme, *name;
+	const char *dock, *files_root, *semantic, *rkme, *name, *input_desc, *header_from;
 	int json, quiet;
 	lw_dock_query q;
 } search_args;
@@ -63,6 +69,7 @@ static int parse(search_args *a, int argc, char **argv)
 		{ "max-search-num", required_argument, NULL, 'S' },
 		{ "exact", no_argument, NULL, 'e' },          { "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },          { "help", no_argument, NULL, 'h' },
+		{ "input-desc", required_argument, NULL, 'D' }, { "header-from", required_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int c;
@@ -78,6 +85,8 @@ static int parse(search_args *a, int argc, char **argv)
 		case 's': a->semantic = optarg; break;
 		case 'r': a->rkme = optarg; break;
 		case 'N': a->name = optarg; break;
+		case 'D': a->input_desc = optarg; break;
+		case 'H': a->header_from = optarg; break;
 		case 'I': a->q.id = optarg; break;
 		case 'n': bad = cli_parse_size(&a->q.max_results, optarg, "--max"); break;
 		case 'S': bad = cli_parse_size(&a->q.stat.max_search_num, optarg, "--max-search-num"); break;
@@ -110,8 +119,8 @@ static int parse(search_args *a, int argc, char **argv)
 	return 0;
 }
 
-/* The user's semantic JSON: the file, with --name set in it. */
-static int user_semantic(char **out, const search_args *a)
+/* The user's semantic JSON: the file, with --name and --input-desc set in it. */
+static int user_semantic(char **out, const search_args *a, size_t dim)
 {
 	json_t *root = NULL;
 	json_error_t jerr;
@@ -134,6 +143,20 @@ static int user_semantic(char **out, const search_args *a)
 		if (!root)
 			root = json_object();
 		json_object_set_new(root, "Name", json_pack("{s:s, s:s}", "Type", "String", "Values", a->name));
+	}
+	if (a->input_desc) {
+		int rc;
+
+		if (!dim) {
+			json_decref(root);
+			return cli_usage_error("search", "--input-desc describes the columns of a table --rkme");
+		}
+		if (!root)
+			root = json_object();
+		if ((rc = cli_set_input_descriptions(root, a->input_desc, a->header_from, dim)) != 0) {
+			json_decref(root);
+			return rc;
+		}
 	}
 	if (root) {
 		*out = json_dumps(root, JSON_COMPACT);
@@ -273,11 +296,11 @@ int cmd_search(int argc, char **argv)
 	a.q = q0;
 	if ((rc = parse(&a, argc, argv)) != 0)
 		return rc < 0 ? CLI_EXIT_OK : rc;
-	if ((rc = user_semantic(&sem, &a)) != 0)
-		return rc;
-	if (a.rkme && (err = lw_dock_user_spec_load(&user, a.rkme)) < 0) {
-		free(sem);
+	if (a.rkme && (err = lw_dock_user_spec_load(&user, a.rkme)) < 0)
 		return cli_fail(err);
+	if ((rc = user_semantic(&sem, &a, user.rkme ? lw_rkme_dim(user.rkme) : 0)) != 0) {
+		lw_dock_user_spec_dispose(&user);
+		return rc;
 	}
 	cli_progress_init(&prog, a.quiet);
 	o.files_root = a.files_root;

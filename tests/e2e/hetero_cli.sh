@@ -45,6 +45,21 @@ map1=$(jq -r .map_id "$WORK/h1.json")
 expect 0 "heterogeneous search (map $map1): 20 learnwares of other feature spaces" -- \
   "$LW" search --rkme "$WORK/user_rkme.json" --semantic "$WORK/user_sem.json"
 
+# The same descriptions given as a file of lines, or as JSON keyed by the data's column names.
+for i in 0 1 2 3 4; do echo "feature $i"; done >"$WORK/desc.txt"
+expect 0 "heterogeneous search (map $map1): 20 learnwares" -- \
+  "$LW" search --rkme "$WORK/user_rkme.json" --input-desc "$WORK/desc.txt"
+{ echo "a,b,c,d,e"; cat "$WORK/user.csv"; } >"$WORK/user_named.csv"
+echo '{"e": "feature 4", "a": "feature 0", "b": "feature 1", "c": "feature 2", "d": "feature 3"}' >"$WORK/desc.json"
+expect 0 "heterogeneous search (map $map1): 20 learnwares" -- \
+  "$LW" search --rkme "$WORK/user_rkme.json" --input-desc "$WORK/desc.json" --header-from "$WORK/user_named.csv"
+expect 3 "\"z\" is not a column of the header" -- "$LW" search --rkme "$WORK/user_rkme.json" \
+  --input-desc <(echo '{"z": "zeta"}') --header-from "$WORK/user_named.csv"
+expect 3 "4 lines, but the specification has 5 columns" -- \
+  "$LW" search --rkme "$WORK/user_rkme.json" --input-desc <(head -4 "$WORK/desc.txt")
+expect 3 "\"e\" is not a column index: name columns with --header-from" -- \
+  "$LW" search --rkme "$WORK/user_rkme.json" --input-desc "$WORK/desc.json"
+
 # 25 >= 20 x 1.25: the next batch retrains; the old map's file goes.
 more=(); for i in $(seq 20 24); do more+=("$WORK/lw$i.zip"); done
 expect 0 "trained a new heterogeneous map" -- "$LW" dock add --hetero-steps 30 "${more[@]}"
@@ -66,6 +81,8 @@ code=$(curl -s -o "$WORK/resp.json" -w '%{http_code}' -H 'Content-Type: applicat
 [ "$(jq -r .heterogeneous.map_id "$WORK/resp.json")" = "$map2" ] ||
   fail "server search should use map $map2: $(head -c 300 "$WORK/resp.json")"
 [ "$(jq -r .heterogeneous.candidates "$WORK/resp.json")" = 25 ] || fail "server: 25 heterogeneous candidates"
+expect 0 "heterogeneous search (map $map2): 25 learnwares" -- \
+  "$LW" search --server "$url" --rkme "$WORK/user_rkme.json" --input-desc "$WORK/desc.txt"
 
 expect 2 "hetero takes no argument, or 'train'" -- "$LW" dock hetero now
 finish
