@@ -104,48 +104,6 @@ static int parse(remote_search_args *a, int argc, char **argv)
 	return 0;
 }
 
-/* The user's semantic specification: the file, with --name and --input-desc set in it. */
-static int user_semantic(json_t **out, const remote_search_args *a, size_t dim)
-{
-	json_error_t jerr;
-	json_t *root = NULL;
-
-	*out = NULL;
-	if (a->semantic) {
-		if (!(root = json_load_file(a->semantic, 0, &jerr))) {
-			fprintf(stderr, "learnware: %s line %d: %s\n", a->semantic, jerr.line, jerr.text);
-			return jerr.line < 1 && strstr(jerr.text, "unable to open") ? CLI_EXIT_NOTFOUND
-										: CLI_EXIT_INPUT;
-		}
-		if (!json_is_object(root)) {
-			fprintf(stderr, "learnware: %s: a semantic specification is a JSON object\n", a->semantic);
-			json_decref(root);
-			return CLI_EXIT_INPUT;
-		}
-	}
-	if (a->name) {
-		if (!root)
-			root = json_object();
-		json_object_set_new(root, "Name", json_pack("{s:s, s:s}", "Type", "String", "Values", a->name));
-	}
-	if (a->input_desc) {
-		int rc;
-
-		if (!dim) {
-			json_decref(root);
-			return cli_usage_error("search", "--input-desc describes the columns of a table --rkme");
-		}
-		if (!root)
-			root = json_object();
-		if ((rc = cli_set_input_descriptions(root, a->input_desc, a->header_from, dim)) != 0) {
-			json_decref(root);
-			return rc;
-		}
-	}
-	*out = root;
-	return 0;
-}
-
 /* The user's specification (any type): checked with the library (its messages), sent as the file's JSON. */
 static int user_rkme(json_t **out, size_t *table_dim, const char *path)
 {
@@ -276,7 +234,7 @@ int cmd_search_remote(int argc, char **argv)
 		return rc; /* -1: --help, shown by the caller */
 	if ((rc = user_rkme(&rkme, &dim, a.rkme)) != 0)
 		return rc;
-	if ((rc = user_semantic(&semantic, &a, dim)) != 0) {
+	if ((rc = cli_search_semantic(&semantic, a.semantic, a.name, a.input_desc, a.header_from, dim)) != 0) {
 		json_decref(rkme);
 		return rc;
 	}

@@ -119,50 +119,18 @@ static int parse(search_args *a, int argc, char **argv)
 	return 0;
 }
 
-/* The user's semantic JSON: the file, with --name and --input-desc set in it. */
+/* The user's semantic JSON text (NULL when none). */
 static int user_semantic(char **out, const search_args *a, size_t dim)
 {
-	json_t *root = NULL;
-	json_error_t jerr;
+	json_t *root;
+	int rc = cli_search_semantic(&root, a->semantic, a->name, a->input_desc, a->header_from, dim);
 
 	*out = NULL;
-	if (a->semantic) {
-		if (!(root = json_load_file(a->semantic, 0, &jerr))) {
-			fprintf(stderr, "learnware: %s line %d: %s\n", a->semantic, jerr.line, jerr.text);
-			return jerr.line < 1 && strstr(jerr.text, "unable to open") ? CLI_EXIT_NOTFOUND
-										: CLI_EXIT_INPUT;
-		}
-		if (!json_is_object(root)) {
-			fprintf(stderr, "learnware: %s: a semantic specification is a JSON object\n",
-				a->semantic);
-			json_decref(root);
-			return CLI_EXIT_INPUT;
-		}
-	}
-	if (a->name) {
-		if (!root)
-			root = json_object();
-		json_object_set_new(root, "Name", json_pack("{s:s, s:s}", "Type", "String", "Values", a->name));
-	}
-	if (a->input_desc) {
-		int rc;
-
-		if (!dim) {
-			json_decref(root);
-			return cli_usage_error("search", "--input-desc describes the columns of a table --rkme");
-		}
-		if (!root)
-			root = json_object();
-		if ((rc = cli_set_input_descriptions(root, a->input_desc, a->header_from, dim)) != 0) {
-			json_decref(root);
-			return rc;
-		}
-	}
-	if (root) {
+	if (rc == 0 && root) {
 		*out = json_dumps(root, JSON_COMPACT);
 		json_decref(root);
 	}
-	return 0;
+	return rc;
 }
 
 static json_t *hit_json(const lw_dock_hit *h, int statistical)

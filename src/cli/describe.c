@@ -188,3 +188,42 @@ int cli_set_input_descriptions(json_t *root, const char *file, const char *heade
 	free(text);
 	return rc;
 }
+
+int cli_search_semantic(json_t **out, const char *semantic_file, const char *name,
+			const char *input_desc, const char *header_from, size_t dim)
+{
+	json_t *root = NULL;
+	json_error_t jerr;
+	int rc;
+
+	*out = NULL;
+	if (semantic_file) {
+		if (!(root = json_load_file(semantic_file, 0, &jerr))) {
+			fprintf(stderr, "learnware: %s line %d: %s\n", semantic_file, jerr.line, jerr.text);
+			return jerr.line < 1 && strstr(jerr.text, "unable to open") ? CLI_EXIT_NOTFOUND
+										: CLI_EXIT_INPUT;
+		}
+		if (!json_is_object(root)) {
+			fprintf(stderr, "learnware: %s: a semantic specification is a JSON object\n",
+				semantic_file);
+			json_decref(root);
+			return CLI_EXIT_INPUT;
+		}
+	}
+	if ((name || input_desc) && !root)
+		root = json_object();
+	if (name)
+		json_object_set_new(root, "Name", json_pack("{s:s, s:s}", "Type", "String", "Values", name));
+	if (input_desc) {
+		if (!dim)
+			rc = cli_usage_error("search", "--input-desc describes the columns of a table --rkme");
+		else
+			rc = cli_set_input_descriptions(root, input_desc, header_from, dim);
+		if (rc != 0) {
+			json_decref(root);
+			return rc;
+		}
+	}
+	*out = root;
+	return 0;
+}

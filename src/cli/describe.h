@@ -17,4 +17,12 @@
  */
 int cli_set_input_descriptions(json_t *root, const char *file, const char *header_from, size_t dim);
 
+/*
+ * The user's semantic specification for a search: semantic_file (or an
+ * empty object), with Name set from name and Input from input_desc; *out
+ * NULL when none of them is given.  0, or a CLI exit code (printed).
+ */
+int cli_search_semantic(json_t **out, const char *semantic_file, const char *name,
+			const char *input_desc, const char *header_from, size_t dim);
+
 #endif

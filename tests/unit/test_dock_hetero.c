@@ -16,33 +16,10 @@
 #include "dock.h"
 #include "testutil.h"
 
-typedef struct {
-	char *tmp;
-	char *dock;
-	int made;
-} fixture;
+typedef lwt_dock_dir fixture;
 
-static int setup(void **state)
-{
-	fixture *f = calloc(1, sizeof(*f));
-
-	f->tmp = lwt_mkdtemp();
-	f->dock = malloc(strlen(f->tmp) + 8);
-	sprintf(f->dock, "%s/dock", f->tmp);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fixture *f = *state;
-
-	lwt_rmtree(f->tmp);
-	free(f->tmp);
-	free(f->dock);
-	free(f);
-	return 0;
-}
+/* Learnwares made so far: each gets its own name and data. */
+static int made;
 
 static const char *const WORDS[] = { "age of the customer in years", "yearly income in dollars",
 				     "number of purchases last month", "distance to the nearest shop in km",
@@ -86,15 +63,15 @@ static lw_rkme *blob(size_t dim, double c, uint64_t seed)
 	return r;
 }
 
-static char *make_zip(fixture *f, size_t dim, size_t first_word, int described)
+static char *make_zip(const fixture *f, size_t dim, size_t first_word, int described)
 {
 	char dir[4096], yaml[256], name[32], *zip = malloc(4200), *json = NULL, *model = malloc(512), *p;
 	lw_rkme *r;
 	char *sem;
 
-	snprintf(name, sizeof(name), "t%d", f->made++);
+	snprintf(name, sizeof(name), "t%d", made++);
 	sem = semantic(name, dim, first_word, described);
-	r = blob(dim, (double)f->made, 100 + (uint64_t)f->made);
+	r = blob(dim, (double)made, 100 + (uint64_t)made);
 	snprintf(dir, sizeof(dir), "%s/src-%s", f->tmp, name);
 	assert_int_equal(mkdir(dir, 0755), 0);
 	snprintf(yaml, sizeof(yaml), "model:\n  kind: linear\n  file: model.json\n  input_shape: [%zu]\n"
@@ -136,7 +113,7 @@ static lw_dock *open_dock(const fixture *f)
 	return d;
 }
 
-static void add(fixture *f, lw_dock *d, size_t dim, size_t first_word, int described)
+static void add(const fixture *f, lw_dock *d, size_t dim, size_t first_word, int described)
 {
 	char *zip = make_zip(f, dim, first_word, described);
 	lw_dock_added a;
@@ -311,15 +288,12 @@ static void test_dock_hetero_train__force_needs_two_described_learnwares(void **
 
 int main(void)
 {
+#define T(f) cmocka_unit_test_setup_teardown(f, lwt_dock_dir_setup, lwt_dock_dir_teardown)
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_dock_hetero__first_map_waits_for_enough_described_learnwares,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dock_hetero__retrains_after_growth_and_other_handles_follow,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dock_search__heterogeneous_results_come_from_other_feature_spaces,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dock_hetero_train__force_needs_two_described_learnwares, setup,
-						teardown),
+		T(test_dock_hetero__first_map_waits_for_enough_described_learnwares),
+		T(test_dock_hetero__retrains_after_growth_and_other_handles_follow),
+		T(test_dock_search__heterogeneous_results_come_from_other_feature_spaces),
+		T(test_dock_hetero_train__force_needs_two_described_learnwares),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

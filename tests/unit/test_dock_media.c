@@ -15,32 +15,7 @@
 #include "lw/image.h"
 #include "testutil.h"
 
-typedef struct {
-	char *tmp;
-	char *dock;
-} fixture;
-
-static int setup(void **state)
-{
-	fixture *f = calloc(1, sizeof(*f));
-
-	f->tmp = lwt_mkdtemp();
-	f->dock = malloc(strlen(f->tmp) + 8);
-	sprintf(f->dock, "%s/dock", f->tmp);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fixture *f = *state;
-
-	lwt_rmtree(f->tmp);
-	free(f->tmp);
-	free(f->dock);
-	free(f);
-	return 0;
-}
+typedef lwt_dock_dir fixture;
 
 /* A linear model summing its `dim` inputs: any width the test needs. */
 static char *sum_model(size_t dim)
@@ -370,15 +345,13 @@ static void test_dock_user_spec__type_decides_the_parser(void **state)
 
 int main(void)
 {
+#define T(f) cmocka_unit_test_setup_teardown(f, lwt_dock_dir_setup, lwt_dock_dir_teardown)
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_dock_search_text__ranks_the_learnware_of_the_users_topic_first,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dock_check_text__spec_of_another_encoder_is_invalid, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_dock_search_image__ranks_by_the_cnn_gp_mmd, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dock_check_image__input_dimension_must_be_channels_by_32_by_32,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dock_user_spec__type_decides_the_parser, setup, teardown),
+		T(test_dock_search_text__ranks_the_learnware_of_the_users_topic_first),
+		T(test_dock_check_text__spec_of_another_encoder_is_invalid),
+		T(test_dock_search_image__ranks_by_the_cnn_gp_mmd),
+		T(test_dock_check_image__input_dimension_must_be_channels_by_32_by_32),
+		T(test_dock_user_spec__type_decides_the_parser),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -81,3 +81,25 @@ void lwt_gmm(lw_mat *out, size_t n, size_t d, size_t components, double spread, 
 	}
 	lw_mat_dispose(&centres);
 }
+
+int lwt_dock_dir_setup(void **state)
+{
+	lwt_dock_dir *f = calloc(1, sizeof(*f));
+
+	f->tmp = lwt_mkdtemp();
+	f->dock = malloc(strlen(f->tmp) + 8);
+	sprintf(f->dock, "%s/dock", f->tmp);
+	*state = f;
+	return 0;
+}
+
+int lwt_dock_dir_teardown(void **state)
+{
+	lwt_dock_dir *f = *state;
+
+	lwt_rmtree(f->tmp);
+	free(f->tmp);
+	free(f->dock);
+	free(f);
+	return 0;
+}

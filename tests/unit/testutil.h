@@ -33,6 +33,18 @@ char *lwt_write_file(const char *dir, const char *name, const char *text);
  */
 void lwt_gmm(lw_mat *out, size_t n, size_t d, size_t components, double spread, uint64_t seed);
 
+/*
+ * A private folder and a dock path inside it ("<tmp>/dock", not created):
+ * cmocka setup and teardown for tests that each open a fresh dock.
+ */
+typedef struct {
+	char *tmp;
+	char *dock;
+} lwt_dock_dir;
+
+int lwt_dock_dir_setup(void **state);
+int lwt_dock_dir_teardown(void **state);
+
 /* assert |a - b| <= tol with both values in the failure message. */
 #define lwt_assert_near(a, b, tol)                                               \
 	do {                                                                     \
