@@ -35,9 +35,11 @@
 
 #include "common.h"
 #include "matrix.h"
+#include "model.h"
 #include "rkme.h"
 #include "semantic.h"
 #include "text.h"
+#include "train.h"
 
 LW_BEGIN_DECL
 
@@ -289,6 +291,173 @@ LW_EXTERN(int) lw_hetero_user_applies(const lw_semantic *user, const lw_rkme *ta
  */
 LW_EXTERN(int) lw_hetero_is_candidate(const lw_semantic *user, size_t user_dim,
 				      const lw_semantic *learnware, size_t learnware_dim);
+
+/*
+ * Heterogeneous reuse: learnwares of other feature spaces predicting for
+ * the user's rows (docs/hetero.md, "Reuse").
+ *
+ *   lw_hetero_user u = { map, &user_cols, &user_rows };
+ *   lw_hetero_learnware l = { "00000042", model, rkme, &lw_cols };
+ *   lw_model *aligned;
+ *   lw_hetero_align(&aligned, &u, &l, NULL);        // takes the user's columns
+ *   lw_model_predict(&Y, aligned, &user_rows);
+ *
+ *   lw_hetero_reuse_options o = LW_HETERO_REUSE_OPTIONS_INIT;
+ *   o.method = LW_HETERO_REUSE_AUGMENT;            // with labels
+ *   lw_hetero_reuser_fit(&r, &u, lws, n, &X_labelled, y, &o);
+ *   lw_hetero_reuser_predict(&Y, r, &X);
+ */
+
+/** The user's side.  Every pointer is borrowed for the call. */
+typedef struct {
+	const lw_hetero_map *map; /**< the dock's map; must outlive the models made from it */
+	const lw_mat *columns;    /**< d_u x embed_dim: embeddings of the user's column descriptions */
+	const lw_mat *X;          /**< the user's unlabelled rows (d_u columns, at least 2): their
+				       column statistics place the rows in the shared space */
+} lw_hetero_user;
+
+/** A learnware of another feature space.  Every pointer is borrowed for the call. */
+typedef struct {
+	const char *id;         /**< unique, non-empty: names it in messages */
+	lw_model *model;        /**< takes d_l columns; must outlive the models made from it */
+	const lw_rkme *rkme;    /**< its table RKME (K x d_l) */
+	const lw_mat *columns;  /**< d_l x embed_dim: embeddings of its column descriptions */
+} lw_hetero_learnware;
+
+/** How a learnware is aligned to the user's columns (docs/hetero.md); defaults measured there. */
+typedef struct {
+	unsigned int version;
+	/**
+	 * A learnware column is copied from the user column whose description
+	 * embedding has at least this cosine with its own (one to one, most
+	 * similar first).  0.95: the same description up to case, spacing and
+	 * punctuation; above 1: copy nothing.
+	 */
+	double match_cosine;
+	/**
+	 * Then a learnware column left over takes the user column left over
+	 * whose description has at least this cosine with its own (0.75: "weight
+	 * in carats" and "logarithm of the weight in carats"), through a
+	 * quantile map: the user's value at level p becomes the learnware's
+	 * (beta-weighted) value at level p, which undoes a change of units or
+	 * any increasing transform.  Above 1: none.
+	 */
+	double similar_cosine;
+	/** Kernel width on the copied columns, in the learnware's standard deviations (0: Scott's rule). */
+	double bandwidth;
+	/** Weight of the squared distance in the shared space in the kernel (4); 0: the map is not used. */
+	double map_gamma;
+	/**
+	 * 1: the other columns by kernel-weighted local linear regression on
+	 * the carried ones (ridge 0.01 on the slopes, kept within the points'
+	 * range); 0: the kernel-weighted mean (Nadaraya-Watson).  (1)
+	 */
+	int local_linear;
+} lw_hetero_align_options;
+
+#define LW_HETERO_ALIGN_OPTIONS_VERSION 1
+#define LW_HETERO_ALIGN_OPTIONS_INIT { LW_HETERO_ALIGN_OPTIONS_VERSION, 0.95, 0.75, 0.0, 4.0, 1 }
+
+/**
+ * Feature alignment: wrap a learnware so that it takes the user's columns.
+ * Each row is carried into the learnware's feature space: columns whose
+ * descriptions match a user column are copied, those whose descriptions
+ * are only similar are quantile-mapped, the others are the kernel
+ * regression of the learnware's RKME points (weights beta_k times a
+ * Gaussian in the carried columns and in the shared space of the map).
+ * The wrapped model answers what the learnware answers.
+ *
+ * @param[out] out  takes d_u columns; free it before the learnware and the map
+ * @return 0; LW_EINVALID (shapes, options, no column matched with map_gamma
+ *         0: the message says which); LW_ENOMEM
+ */
+LW_EXTERN(int) lw_hetero_align(lw_model **out, const lw_hetero_user *user,
+			       const lw_hetero_learnware *learnware,
+			       const lw_hetero_align_options *opts);
+
+/** What an aligned model does; pointers borrowed from it. */
+typedef struct {
+	size_t user_dim, learnware_dim;
+	size_t points;          /**< the learnware's RKME points it imputes from */
+	size_t matched;         /**< learnware columns copied from a user column */
+	size_t similar;         /**< learnware columns quantile-mapped from a user column */
+	const size_t *source;   /**< learnware_dim entries: the user column taken, or SIZE_MAX */
+	const unsigned char *quantile; /**< learnware_dim entries: 1 where quantile-mapped */
+	double bandwidth;       /**< kernel width on the copied columns in use (standard deviations) */
+	double map_gamma;
+} lw_hetero_align_info;
+
+/** Describe a model lw_hetero_align made; LW_EINVALID for any other model. */
+LW_EXTERN(int) lw_hetero_align_info_get(lw_hetero_align_info *out, const lw_model *aligned);
+
+/**
+ * The user's rows carried into the learnware's feature space (what the
+ * aligned model feeds the learnware).
+ * @param[out] out  uninitialised; X->rows x learnware_dim
+ */
+LW_EXTERN(int) lw_hetero_align_transform(lw_mat *out, const lw_model *aligned, const lw_mat *X);
+
+typedef enum {
+	LW_HETERO_REUSE_AVERAGE = 1,    /**< "average": the aligned learnwares' mean, or vote by
+					     probability; no labels (one learnware: it alone) */
+	LW_HETERO_REUSE_AUGMENT,        /**< "augment": the user's features and every aligned
+					     learnware's outputs, ridge or logistic on labels */
+	LW_HETERO_REUSE_AVERAGE_AUGMENT /**< "average-augment": the user's features and the
+					     aligned learnwares' averaged output */
+} lw_hetero_reuse_method;
+
+/** "average", "augment", "average-augment"; NULL if unknown. */
+LW_EXTERN(const char *) lw_hetero_reuse_method_name(lw_hetero_reuse_method method);
+
+typedef struct {
+	unsigned int version;
+	lw_hetero_reuse_method method; /**< (LW_HETERO_REUSE_AVERAGE) */
+	lw_task task;                  /**< the user's task (LW_TASK_REGRESSION) */
+	/**
+	 * Classification: the user's classes.  0: the labels' largest + 1, or
+	 * for averaging the learnwares' output width.  The augmenting methods
+	 * take learnwares of any label space (their outputs are features);
+	 * averaging needs the user's.
+	 */
+	size_t n_classes;
+	lw_hetero_align_options align;
+	uint64_t seed;                 /**< the augmenter's folds and fits (0) */
+} lw_hetero_reuse_options;
+
+#define LW_HETERO_REUSE_OPTIONS_VERSION 1
+#define LW_HETERO_REUSE_OPTIONS_INIT                                               \
+	{ LW_HETERO_REUSE_OPTIONS_VERSION, LW_HETERO_REUSE_AVERAGE, LW_TASK_REGRESSION, 0, \
+	  LW_HETERO_ALIGN_OPTIONS_INIT, 0 }
+
+/** A fitted heterogeneous reuser.  Release with lw_hetero_reuser_free. */
+typedef struct lw_hetero_reuser lw_hetero_reuser;
+
+/**
+ * Align n learnwares to the user's columns and fit o->method on them.
+ *
+ * @param X  labelled rows in the user's columns (the augmenting methods; NULL
+ *           for averaging), y their X->rows labels: finite targets, or class
+ *           indices 0..n_classes-1 as doubles
+ * @return 0; LW_EINVALID (shapes, labels, options; the message names the
+ *         learnware or row); a learnware's own error, its id in front; LW_ENOMEM
+ */
+LW_EXTERN(int) lw_hetero_reuser_fit(lw_hetero_reuser **out, const lw_hetero_user *user,
+				    const lw_hetero_learnware *learnwares, size_t n,
+				    const lw_mat *X, const double *y,
+				    const lw_hetero_reuse_options *o);
+
+/**
+ * Predict rows in the user's columns: regression outputs, or ONE column
+ * of class indices (as lw_reuser_predict).  The learnwares' models and the
+ * map given to fit must still be alive.
+ */
+LW_EXTERN(int) lw_hetero_reuser_predict(lw_mat *out, lw_hetero_reuser *r, const lw_mat *X);
+
+/** The aligned model of learnware i (fit's order), borrowed from r; NULL when out of range. */
+LW_EXTERN(lw_model *) lw_hetero_reuser_aligned(const lw_hetero_reuser *r, size_t i);
+
+/** Release r (not the learnwares nor the map).  Accepts NULL. */
+LW_EXTERN(void) lw_hetero_reuser_free(lw_hetero_reuser *r);
 
 LW_END_DECL
 
