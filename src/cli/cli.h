@@ -20,6 +20,9 @@ enum {
 /* Print "learnware: <last library error>" and map the code to an exit code. */
 int cli_fail(int err);
 
+/* Append text to the library's last error message, keeping its class. */
+void cli_error_append(const char *text);
+
 /* Print "learnware <verb>: <message>" plus a hint to use --help; returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

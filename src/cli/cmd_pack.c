@@ -4,6 +4,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,9 +30,13 @@ static const char pack_usage[] =
 	"      --kind KIND        linear, logistic, mlp, xgboost, process or python\n"
 	"      --model-file FILE  the model file, or for process the program to run\n"
 	"      --name NAME        the learnware's name\n"
-	"      --stat-spec FILE   statistical specification (default stat_spec.json)\n"
+	"      --stat-spec FILE   statistical specification (default stat_spec.json);\n"
+	"                         its JSON \"type\" gives the class (RKMETableSpecification,\n"
+	"                         RKMEImageSpecification, RKMETextSpecification)\n"
 	"      --semantic FILE    semantic specification\n"
-	"      --input-shape N[,N...]   --output-shape N[,N...]\n";
+	"      --input-shape N[,N...]   --output-shape N[,N...]\n"
+	"                         (when neither is given, for linear, logistic, mlp\n"
+	"                         and xgboost: the model file's input and output widths)\n";
 
 static const char unpack_usage[] =
 	"usage: learnware unpack ZIP -o DIR [options]\n"
@@ -61,6 +66,36 @@ static void human(char *buf, size_t len, uint64_t bytes)
 		snprintf(buf, len, "%llu B", (unsigned long long)bytes);
 	else
 		snprintf(buf, len, "%.1f %s", v, units[u]);
+}
+
+/* DIR/rel, or NULL when out of memory. */
+static char *join(const char *dir, const char *rel)
+{
+	char *p = malloc(strlen(dir) + strlen(rel) + 2);
+
+	if (p)
+		sprintf(p, "%s/%s", dir, rel);
+	return p;
+}
+
+/*
+ * The JSON "type" of a specification file (RKMETableSpecification, ...),
+ * copied into buf; "" when the file is missing or names none (the pack
+ * itself reports a missing file).
+ */
+static void spec_type(char *buf, size_t len, const char *dir, const char *rel)
+{
+	char *path = join(dir, rel);
+	json_t *root = path ? json_load_file(path, 0, NULL) : NULL;
+	const char *t = json_string_value(json_object_get(root, "type"));
+
+	/* Only a class name can become one (the manifest's rule); else the default. */
+	if (t && (!*t || strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") !=
+			     strlen(t) || (*t >= '0' && *t <= '9')))
+		t = NULL;
+	snprintf(buf, len, "%s", t ? t : "");
+	json_decref(root);
+	free(path);
 }
 
 static void print_shape(const char *label, const size_t *shape, size_t n)
@@ -117,6 +152,22 @@ static void print_warnings(const lw_manifest *m)
 		fprintf(stderr, "learnware: warning: %s\n", m->warnings[i]);
 }
 
+/* A class_name that is not its file's JSON "type" fails the checker: say so now. */
+static void warn_spec_types(const lw_manifest *m, const char *dir)
+{
+	char type[128];
+
+	for (size_t i = 0; i < m->num_stat_specs; i++) {
+		const lw_manifest_stat_spec *s = &m->stat_specs[i];
+
+		spec_type(type, sizeof(type), dir, s->file_name);
+		if (type[0] && s->class_name && strcmp(type, s->class_name))
+			fprintf(stderr, "learnware: warning: %s/learnware.yaml: stat_specifications[%zu] "
+				"says class_name %s, but %s is a %s; the checker will refuse it: set "
+				"class_name: %s\n", dir, i, s->class_name, s->file_name, type, type);
+	}
+}
+
 /* "3,32,32" into a shape. */
 static int parse_shape(size_t *shape, size_t *ndim, const char *arg, const char *opt)
 {
@@ -148,10 +199,47 @@ static int dup_opt(char **out, const char *s)
 	return s && !(*out = strdup(s)) ? -1 : 0;
 }
 
+/*
+ * The model file's widths as its shapes, when the options gave neither.
+ * A model that does not load keeps none: packing a broken model is allowed
+ * (the checker is the judge), so this only warns.
+ */
+static int shapes_from_model(lw_manifest_model *mm, const char *dir)
+{
+	char *path;
+	lw_model *m = NULL;
+	int err;
+
+	if (mm->kind == LW_MODEL_PROCESS || mm->kind == LW_MODEL_PYTHON || !mm->file ||
+	    mm->input_ndim || mm->output_ndim)
+		return 0;
+	if (!(path = join(dir, mm->file)))
+		return LW_ENOMEM;
+	err = lw_model_load_file(&m, mm->kind, path);
+	free(path);
+	if (err == LW_ENOMEM)
+		return err;
+	if (err < 0) {
+		if (err != LW_ENOTFOUND) /* a missing file: the pack names it */
+			fprintf(stderr, "learnware: warning: %s; no model.input_shape written\n",
+				lw_error_last()->message);
+		lw_error_clear();
+		return 0;
+	}
+	mm->input_shape[0] = lw_model_input_dim(m);
+	mm->output_shape[0] = lw_model_output_dim(m);
+	mm->input_ndim = mm->output_ndim = 1;
+	lw_model_free(m);
+	return 0;
+}
+
 /* A manifest from the options, for a folder without learnware.yaml. */
-static int build_manifest(lw_manifest *m, const pack_args *a)
+static int build_manifest(lw_manifest *m, const pack_args *a, const char *dir)
 {
 	lw_manifest_model *mm = &m->model;
+	const char *spec = a->stat_spec ? a->stat_spec : "stat_spec.json";
+	char type[128];
+	int err;
 
 	memset(m, 0, sizeof(*m));
 	if (!(mm->kind = lw_model_kind_from_name(a->kind)))
@@ -173,10 +261,14 @@ static int build_manifest(lw_manifest *m, const pack_args *a)
 	memcpy(mm->output_shape, a->shapes.output_shape, sizeof(mm->output_shape));
 	mm->input_ndim = a->shapes.input_ndim;
 	mm->output_ndim = a->shapes.output_ndim;
+	if ((err = shapes_from_model(mm, dir)) < 0)
+		return -1;
 	if (!(m->stat_specs = calloc(1, sizeof(*m->stat_specs))))
 		return -1;
 	m->num_stat_specs = 1;
-	if (dup_opt(&m->stat_specs[0].file_name, a->stat_spec ? a->stat_spec : "stat_spec.json") ||
+	spec_type(type, sizeof(type), dir, spec);
+	if (dup_opt(&m->stat_specs[0].file_name, spec) ||
+	    dup_opt(&m->stat_specs[0].class_name, type[0] ? type : NULL) ||
 	    dup_opt(&m->name, a->name) || dup_opt(&m->semantic_spec, a->semantic))
 		return -1;
 	return 0;
@@ -241,8 +333,10 @@ static int pack_report(const char *dir, const char *output, const lw_pack_stats 
 	/* The folder as packed, for its warnings; a generated manifest is only in the zip. */
 	if (lw_package_open_dir(&p, dir, NULL) < 0)
 		lw_error_clear();
-	if (p)
+	if (p) {
 		print_warnings(lw_package_manifest(p));
+		warn_spec_types(lw_package_manifest(p), dir);
+	}
 	if (!quiet) {
 		human(bytes, sizeof(bytes), st->bytes);
 		human(zipped, sizeof(zipped), st->zip_bytes);
@@ -266,7 +360,7 @@ int cmd_pack(int argc, char **argv)
 	if ((rc = pack_options(argc, argv, &a)) != 0)
 		return rc == 1 ? CLI_EXIT_OK : rc;
 	if (a.kind) {
-		if ((rc = build_manifest(&m, &a)) != 0) {
+		if ((rc = build_manifest(&m, &a, argv[optind])) != 0) {
 			lw_manifest_dispose(&m);
 			if (rc < 0)
 				fprintf(stderr, "learnware: out of memory\n");

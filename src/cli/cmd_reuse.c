@@ -14,11 +14,14 @@
 #include "cli.h"
 #include "lw/dock.h"
 #include "lw/reuse.h"
+#include "media.h"
 
 static const char reuse_usage[] =
 	"usage: learnware reuse --dock DIR --learnwares ID,ID,... --method M --data USER.csv\n"
 	"                       [--labels LABELS.csv | --target COL] -o PREDICTIONS.csv [options]\n"
 	"       learnware reuse --dock DIR --reuser FITTED.json --data USER.csv -o PREDICTIONS.csv\n"
+	"       learnware reuse --dock DIR --learnwares IDS --method M\n"
+	"                       (--images PATH... | --text FILE) [--labels FILE] -o PREDICTIONS.csv\n"
 	"       learnware fit   --dock DIR --learnwares ID,ID,... --method M --data USER.csv\n"
 	"                       [--labels LABELS.csv | --target COL] -o FITTED.json [options]\n"
 	"\n"
@@ -52,15 +55,32 @@ static const char reuse_usage[] =
 	"      --seed S             seed of herding, the selector, the pruning search (0)\n"
 	"      --reuser FILE        (reuse) predict with a reuser 'fit' saved\n"
 	"  -o, --output FILE        predictions CSV (reuse) or the fitted reuser (fit)\n"
-	"  -q, --quiet              no progress line\n";
+	"  -q, --quiet              no progress line\n"
+	"\n"
+	"Image and text learnwares (their semantic Data type, or their specification)\n"
+	"take the user's images or texts instead of --data, turned into the rows their\n"
+	"models take (docs/models.md); the task defaults to the learnwares' semantic\n"
+	"Task. job-selector works for text learnwares (their RKMEs are over the\n"
+	"encoder's embeddings), not image ones; align for neither.\n"
+	"      --images PATH...     PNG/JPEG files, folders, IDX or raw tensor files\n"
+	"      --mixed-sizes        accept images of different sizes\n"
+	"      --text FILE          one text per line, or a CSV column (--text-column)\n"
+	"      --text-column COL    the column of a CSV --text holding the texts\n"
+	"      --labels FILE        one label per input: IDX labels, one per line, or\n"
+	"                           --label-column of a CSV\n"
+	"      --label-column COL   a column of --labels, or without it of the --text CSV\n"
+	"      --limit N            only the first N images or texts (and labels)\n";
 
 typedef struct {
 	const char *dock, *files_root, *learnwares, *method, *data, *columns, *drop, *target, *labels;
 	const char *average, *reuser, *output;
-	int quiet, align;
+	int quiet, align, task_given;
 	lw_reuse_options o;
+	cli_media media;
 	char self[4096];
 } reuse_args;
+
+static int check_args(reuse_args *a, int argc, char **argv, const char *verb);
 
 static int parse(reuse_args *a, int argc, char **argv, const char *verb)
 {
@@ -74,6 +94,7 @@ static int parse(reuse_args *a, int argc, char **argv, const char *verb)
 		{ "average", required_argument, NULL, 'a' },    { "seed", required_argument, NULL, 's' },
 		{ "reuser", required_argument, NULL, 'r' },     { "output", required_argument, NULL, 'o' },
 		{ "quiet", no_argument, NULL, 'q' },            { "help", no_argument, NULL, 'h' },
+		CLI_MEDIA_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	int c;
@@ -99,6 +120,7 @@ static int parse(reuse_args *a, int argc, char **argv, const char *verb)
 		case 'k': bad = cli_parse_size(&a->o.n_classes, optarg, "--classes"); break;
 		case 's': bad = cli_parse_u64(&a->o.seed, optarg, "--seed"); break;
 		case 't':
+			a->task_given = 1;
 			if (!strcmp(optarg, "regression"))
 				a->o.task = LW_TASK_REGRESSION;
 			else if (!strcmp(optarg, "classification"))
@@ -107,17 +129,61 @@ static int parse(reuse_args *a, int argc, char **argv, const char *verb)
 				return cli_usage_error(verb, "--task is regression or classification, not '%s'", optarg);
 			break;
 		case 'h': fputs(reuse_usage, stdout); return -1;
-		default: return cli_usage_error(verb, "unknown option");
+		default:
+			bad = c != '?' ? cli_media_option(&a->media, c, optarg, verb) : 1;
+			if (bad == 1)
+				return cli_usage_error(verb, "unknown option");
+			if (bad)
+				return bad;
 		}
 		if (bad)
 			return CLI_EXIT_USAGE;
 	}
-	if (optind != argc)
-		return cli_usage_error(verb, "unexpected argument '%s'", argv[optind]);
+	return check_args(a, argc, argv, verb);
+}
+
+/* Images or texts instead of --data: the positionals are more images. */
+static int check_media(reuse_args *a, int argc, char **argv, const char *verb)
+{
+	int rc;
+
+	for (int i = optind; i < argc; i++) {
+		if (cli_media_kind_of(&a->media) != CLI_MEDIA_IMAGES)
+			return cli_usage_error(verb, "unexpected argument '%s'", argv[i]);
+		if ((rc = cli_media_add_image(&a->media, argv[i])) != 0)
+			return rc;
+	}
+	a->media.labels = a->labels;
+	if ((rc = cli_media_validate(&a->media, verb, 1)) != 0)
+		return rc;
+	if (cli_media_kind_of(&a->media) == CLI_MEDIA_NONE)
+		return 0;
+	if (a->data || a->columns || a->drop || a->target)
+		return cli_usage_error(verb, "--data, --columns, --drop and --target are for tables; "
+				       "with --images or --text give labels with --labels or "
+				       "--label-column");
+	if (a->method && !strcmp(a->method, "align"))
+		return cli_usage_error(verb, "--method align maps table columns; image and text "
+				       "learnwares take fixed inputs: use average, job-selector (text), "
+				       "ensemble-pruning or feature-augment");
+	return 0;
+}
+
+static int check_args(reuse_args *a, int argc, char **argv, const char *verb)
+{
+	int rc;
+
 	if (!a->dock)
 		return cli_usage_error(verb, "no dock: give --dock DIR or set LEARNWARE_DOCK");
-	if (!a->data || !a->output)
-		return cli_usage_error(verb, "--data and -o are required");
+	if ((rc = check_media(a, argc, argv, verb)) != 0)
+		return rc;
+	if (cli_media_kind_of(&a->media) == CLI_MEDIA_NONE && optind != argc)
+		return cli_usage_error(verb, "unexpected argument '%s'", argv[optind]);
+	if (cli_media_kind_of(&a->media) == CLI_MEDIA_NONE && !a->data)
+		return cli_usage_error(verb, "the user's inputs are required: --data (a table), "
+				       "--images or --text");
+	if (!a->output)
+		return cli_usage_error(verb, "-o is required");
 	if (a->reuser && (strcmp(verb, "reuse") || a->method || a->learnwares))
 		return cli_usage_error(verb, "--reuser predicts with a fitted reuser: give it alone, with 'reuse'");
 	if (!a->reuser && (!a->method || !a->learnwares))
@@ -222,6 +288,13 @@ static int read_user(lw_mat *X, char ***labels, const reuse_args *a)
 	int err;
 
 	*labels = NULL;
+	if (cli_media_kind_of(&a->media) != CLI_MEDIA_NONE) {
+		char what[1024];
+
+		if ((err = cli_media_rows(X, what, sizeof(what), &a->media)) < 0)
+			return err;
+		return cli_media_labels(labels, &a->media, X->rows);
+	}
 	o.columns = a->columns;
 	o.drop = a->drop;
 	if (a->target)
@@ -237,7 +310,7 @@ static int convert_labels(double **out, char **labels, size_t n, const reuse_arg
 			  const lw_reuse_member *members)
 {
 	const char *const *classes = a->o.task == LW_TASK_CLASSIFICATION ? lw_model_classes(members[0].model) : NULL;
-	const char *src = a->labels ? a->labels : a->data;
+	const char *src = a->labels ? a->labels : a->data ? a->data : a->media.text;
 	double *y = malloc((n ? n : 1) * sizeof(double));
 
 	if (!y)
@@ -269,6 +342,123 @@ static int convert_labels(double **out, char **labels, size_t n, const reuse_arg
 		}
 	}
 	*out = y;
+	return 0;
+}
+
+/* What a learnware takes, from its semantic Data type or else its specifications. */
+typedef struct {
+	cli_media_kind kind; /* CLI_MEDIA_NONE: a table */
+	int classification;  /* its semantic Task is Classification */
+} member_info;
+
+static const char *const media_data[] = { "Table", "Image", "Text" };
+static const char *const media_spec[] = { "RKMETableSpecification", "RKMEImageSpecification",
+					  "RKMETextSpecification" };
+
+static int member_info_get(member_info *out, lw_dock *d, const char *id)
+{
+	lw_learnware_record rec = { 0 };
+	lw_semantic *sem = NULL;
+	const char *data = NULL, *task;
+	char *json = NULL;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	if ((err = lw_store_get(&rec, lw_dock_store(d), id)) < 0)
+		return err;
+	if (rec.semantic_json &&
+	    lw_semantic_from_json(&sem, rec.semantic_json, strlen(rec.semantic_json), id) == 0) {
+		data = lw_semantic_data(sem);
+		task = lw_semantic_task(sem);
+		out->classification = task && !strcmp(task, "Classification");
+	}
+	lw_error_clear();
+	for (int k = CLI_MEDIA_IMAGES; k <= CLI_MEDIA_TEXT; k++) {
+		if (data ? !strcmp(data, media_data[k])
+			 : lw_store_spec_get(&json, lw_dock_store(d), id, media_spec[k]) == 0)
+			out->kind = (cli_media_kind)k;
+		free(json);
+		json = NULL;
+	}
+	lw_error_clear();
+	lw_semantic_free(sem);
+	lw_learnware_record_dispose(&rec);
+	return 0;
+}
+
+/* Every learnware must take the user's kind of input; the first one's Task is the default. */
+static int check_member_kinds(reuse_args *a, lw_dock *d, const char *const *ids, size_t n)
+{
+	static const char *const option[] = { "--data", "--images", "--text" };
+	cli_media_kind user = cli_media_kind_of(&a->media);
+	member_info info;
+	int err;
+
+	for (size_t i = 0; i < n; i++) {
+		if ((err = member_info_get(&info, d, ids[i])) < 0)
+			return err;
+		if (i == 0 && !a->task_given && user != CLI_MEDIA_NONE)
+			a->o.task = info.classification ? LW_TASK_CLASSIFICATION : LW_TASK_REGRESSION;
+		if (info.kind == user)
+			continue;
+		lw_error_set(LW_ERRCLASS_INVALID, "learnware %s is a%s %s learnware, but the user's "
+			     "inputs are %s (%s): give its inputs with %s, or reuse %s learnwares",
+			     ids[i], info.kind == CLI_MEDIA_IMAGES ? "n" : "", media_data[info.kind],
+			     user == CLI_MEDIA_NONE ? "a table" : user == CLI_MEDIA_IMAGES ? "images" : "texts",
+			     option[user], option[info.kind], media_data[user]);
+		return LW_EINVALID;
+	}
+	if (user == CLI_MEDIA_IMAGES && a->o.method == LW_REUSE_JOB_SELECTOR) {
+		lw_error_set(LW_ERRCLASS_INVALID, "--method job-selector routes rows by table RKMEs; "
+			     "image learnwares have image RKMEs, of another space: use average, "
+			     "ensemble-pruning or feature-augment");
+		return LW_EINVALID;
+	}
+	return 0;
+}
+
+/* Each member's model must take the width of the user's image or text rows. */
+static int check_member_widths(const reuse_args *a, const lw_reuse_member *m, size_t n,
+			       const lw_mat *X)
+{
+	cli_media_kind k = cli_media_kind_of(&a->media);
+	char got[160], want[160];
+
+	for (size_t i = 0; i < n && k != CLI_MEDIA_NONE; i++) {
+		if (lw_model_input_dim(m[i].model) == X->cols)
+			continue;
+		cli_media_describe_width(got, sizeof(got), k, X->cols);
+		cli_media_describe_width(want, sizeof(want), k, lw_model_input_dim(m[i].model));
+		lw_error_set(LW_ERRCLASS_INVALID, "learnware %s takes %s, but the user's %s give %s",
+			     m[i].id, want, k == CLI_MEDIA_IMAGES ? "images" : "texts", got);
+		return LW_EINVALID;
+	}
+	return 0;
+}
+
+/* Text learnwares' RKMEs live in the encoder's space, as the user's rows: the job selector uses them. */
+static int text_rkmes(lw_reuse_member *m, size_t n, lw_dock *d)
+{
+	for (size_t i = 0; i < n; i++) {
+		lw_text_spec *t = NULL;
+		char *json = NULL;
+		int err;
+
+		if (m[i].rkme)
+			continue;
+		if ((err = lw_store_spec_get(&json, lw_dock_store(d), m[i].id, media_spec[CLI_MEDIA_TEXT])) == 0)
+			err = lw_text_spec_from_json(&t, json, strlen(json), m[i].id);
+		free(json);
+		if (err == LW_ENOTFOUND) {
+			lw_error_clear();
+			continue; /* the job selector names the member without one */
+		}
+		if (err < 0)
+			return err;
+		m[i].rkme = t->rkme;
+		t->rkme = NULL;
+		lw_text_spec_free(t);
+	}
 	return 0;
 }
 
@@ -443,9 +633,13 @@ static int run(reuse_args *a, int fit_only)
 		if ((err = lw_reuser_load(&r, a->reuser)) < 0)
 			goto done;
 		rid = lw_reuser_member_ids(r, &n_ids);
+		if ((err = check_member_kinds(a, d, rid, n_ids)) < 0)
+			goto done;
 		if ((err = open_members(&members, &n_members, d, rid, n_ids)) == 0 &&
 		    !(inner = calloc(n_members ? n_members : 1, sizeof(*inner))))
 			err = LW_ENOMEM;
+		if (err == 0)
+			err = check_member_widths(a, members, n_members, &X);
 		if (err == 0)
 			err = load_alignment(a->reuser, members, inner, n_members);
 	} else {
@@ -459,9 +653,15 @@ static int run(reuse_args *a, int fit_only)
 			err = LW_EINVALID;
 			goto done;
 		}
+		if ((err = check_member_kinds(a, d, (const char *const *)ids, n_ids)) < 0)
+			goto done;
 		if ((err = open_members(&members, &n_members, d, (const char *const *)ids, n_ids)) == 0 &&
 		    a->align && !(inner = calloc(n_members, sizeof(*inner))))
 			err = LW_ENOMEM;
+		if (err == 0)
+			err = check_member_widths(a, members, n_members, &X);
+		if (err == 0 && cli_media_kind_of(&a->media) == CLI_MEDIA_TEXT)
+			err = text_rkmes(members, n_members, d);
 		if (err == 0 && a->align)
 			err = align_members(members, inner, n_members, &X, a->o.seed);
 		if (err == 0 && (!labels || (err = convert_labels(&y, labels, X.rows, a, members)) == 0))
@@ -494,6 +694,7 @@ done:
 	lw_data_free_names(labels);
 	free(ids);
 	free(list);
+	cli_media_dispose(&a->media);
 	return err < 0 ? cli_fail(err) : CLI_EXIT_OK;
 }
 
@@ -505,8 +706,10 @@ int cmd_reuse(int argc, char **argv)
 
 	memset(&a, 0, sizeof(a));
 	a.o = o0;
-	if ((rc = parse(&a, argc, argv, "reuse")) != 0)
+	if ((rc = parse(&a, argc, argv, "reuse")) != 0) {
+		cli_media_dispose(&a.media);
 		return rc < 0 ? CLI_EXIT_OK : rc;
+	}
 	return run(&a, 0);
 }
 
@@ -518,7 +721,9 @@ int cmd_fit(int argc, char **argv)
 
 	memset(&a, 0, sizeof(a));
 	a.o = o0;
-	if ((rc = parse(&a, argc, argv, "fit")) != 0)
+	if ((rc = parse(&a, argc, argv, "fit")) != 0) {
+		cli_media_dispose(&a.media);
 		return rc < 0 ? CLI_EXIT_OK : rc;
+	}
 	return run(&a, 1);
 }

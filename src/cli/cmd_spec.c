@@ -188,13 +188,19 @@ static const char show_usage[] =
 	"usage: learnware spec show SPEC.json [--json]\n"
 	"\n"
 	"Summarise a specification: rows summarised (n), reduced points (K),\n"
-	"dimension (d), gamma, self inner product <A,A>, and the weights.\n";
+	"dimension (d), gamma, self inner product <A,A>, and the weights.\n"
+	"Image specifications also show channels, size and the distance to\n"
+	"itself; text ones the languages and the encoder (name, version, hash).\n";
 
 static const char herd_usage[] =
 	"usage: learnware spec herd SPEC.json -n N -o OUT.csv [--seed S]\n"
+	"       learnware spec herd IMAGE_SPEC.json -o OUT.lwten [-n N]\n"
 	"\n"
 	"Draw N synthetic rows whose kernel mean embedding tracks the\n"
-	"specification's (kernel herding), written as CSV with columns x1..xd.\n";
+	"specification's (kernel herding), written as CSV with columns x1..xd;\n"
+	"for a text specification rows of the encoder's embeddings (e1..ed), the\n"
+	"inputs of a text learnware's model. An image specification's reduced\n"
+	"images are written as a raw tensor instead, the heaviest first.\n";
 
 /* Parse the flags shared by the small commands: --json, -n, -o, --seed, --help. */
 typedef struct {
@@ -368,6 +374,9 @@ static int spec_herd(int argc, char **argv)
 int cmd_spec_text(int argc, char **argv);
 int cmd_spec_text_is_dist(int argc, char **argv);
 int cmd_spec_text_dist(int argc, char **argv);
+int cmd_spec_text_is_spec(int argc, char **argv);
+int cmd_spec_text_show(int argc, char **argv);
+int cmd_spec_text_herd(int argc, char **argv);
 
 int cmd_spec(int argc, char **argv)
 {
@@ -387,6 +396,10 @@ int cmd_spec(int argc, char **argv)
 		return cmd_spec_text_dist(argc - 1, argv + 1);
 	if (!strcmp(sub, "dist"))
 		return spec_dist(argc - 1, argv + 1);
+	if (!strcmp(sub, "show") && cmd_spec_text_is_spec(argc - 1, argv + 1))
+		return cmd_spec_text_show(argc - 1, argv + 1);
+	if (!strcmp(sub, "herd") && cmd_spec_text_is_spec(argc - 1, argv + 1))
+		return cmd_spec_text_herd(argc - 1, argv + 1);
 	if (!strcmp(sub, "show"))
 		return spec_show(argc - 1, argv + 1);
 	if (!strcmp(sub, "herd"))

@@ -1,7 +1,8 @@
 /*
  * learnware spec image: fit an image RKME to PNG/JPEG files, folders, IDX
- * files or raw tensors; and `spec dist` / `spec show` for image
- * specifications (the cnn_gp kernel).  docs/rkme-image.md.
+ * files or raw tensors; and `spec dist` / `spec show` / `spec herd` for
+ * image specifications (the cnn_gp kernel; herd writes the reduced
+ * images).  docs/rkme-image.md.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <getopt.h>
@@ -10,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <jansson.h>
 
 #include "cli.h"
 #include "cmd_spec_image.h"
@@ -52,8 +55,20 @@ static const char dist_usage[] =
 static const char show_usage[] =
 	"usage: learnware spec show SPEC.json [--json]\n"
 	"\n"
-	"Summarise an image specification: reduced images (K), channels, the\n"
-	"networks' configuration, <A,A> in the cnn_gp kernel and the weights.\n";
+	"Summarise an image specification: reduced images (K), channels, size,\n"
+	"images summarised (num_points, when the file records it), the networks'\n"
+	"configuration, <A,A> and the distance to itself in the cnn_gp kernel, and\n"
+	"the weights.\n";
+
+static const char herd_usage[] =
+	"usage: learnware spec herd IMAGE_SPEC.json -o OUT.lwten [-n N]\n"
+	"\n"
+	"Write the reduced images z of an image specification as a raw float32\n"
+	"tensor (K x channels x 32 x 32, docs/rkme-image.md), the heaviest first;\n"
+	"-n N keeps the N heaviest. They are images after the specification's\n"
+	"preprocessing (standardised, whitened for colour), not pixels in [0, 255];\n"
+	"their weights are printed. An image specification holds no generator to\n"
+	"herd new images from.\n";
 
 typedef struct {
 	lw_rkme_image_options fit;
@@ -249,11 +264,28 @@ static int spec_image_dist(int argc, char **argv)
 	return err < 0 ? cli_fail(err) : CLI_EXIT_OK;
 }
 
+/*
+ * The images a specification summarises: the reference's image JSON does
+ * not record them, a "num_points" key is shown when a writer added one.
+ */
+static void num_points(char *buf, size_t len, const char *path, int json)
+{
+	json_t *root = json_load_file(path, 0, NULL);
+	json_t *n = json_object_get(root, "num_points");
+
+	if (json_is_integer(n))
+		snprintf(buf, len, "%lld", (long long)json_integer_value(n));
+	else
+		snprintf(buf, len, "%s", json ? "null" : "not recorded (the image JSON has no num_points)");
+	json_decref(root);
+}
+
 static int spec_image_show(int argc, char **argv)
 {
 	lw_rkme_image *r = NULL;
 	double min = INFINITY, max = -INFINITY, sum = 0, sq = 0, eff, self;
 	size_t negative = 0;
+	char num[64];
 	int json = 0, rc, err;
 
 	if ((rc = parse_small(argc, argv, "spec show", show_usage, &json, 1)) != 0)
@@ -271,25 +303,125 @@ static int spec_image_show(int argc, char **argv)
 		negative += b < 0;
 	}
 	eff = sq > 0 ? sum * sum / sq : 0;
+	num_points(num, sizeof(num), argv[optind], json);
 	if (json)
 		printf("{\"type\":\"RKMEImageSpecification\",\"k\":%zu,\"channels\":%zu,\"size\":32,"
+		       "\"num_points\":%s,"
 		       "\"n_models\":%zu,\"model_config\":{\"k\":%zu,\"net_width\":%zu,\"net_depth\":%zu},"
 		       "\"self_inner\":%.17g,\"self_dist\":%.17g,\"beta\":{\"min\":%.17g,\"max\":%.17g,"
 		       "\"sum\":%.17g,\"negative\":%zu,\"effective_points\":%.6g}}\n",
-		       r->k, r->channels, r->n_models, r->model_config.k, r->model_config.net_width,
+		       r->k, r->channels, num, r->n_models, r->model_config.k, r->model_config.net_width,
 		       r->model_config.net_depth, r->self_inner, self, min, max, sum, negative, eff);
 	else
 		printf("file           %s\n"
 		       "type           RKMEImageSpecification\n"
-		       "points (K)     %zu images of %zu x 32 x 32\n"
+		       "points (K)     %zu\n"
+		       "channels       %zu\n"
+		       "size           32 x 32\n"
+		       "images (n)     %s\n"
 		       "networks       %zu per round, %zu channels, depth %zu\n"
 		       "<A,A>          %.10g (cnn_gp kernel)\n"
+		       "self-distance  %.10g\n"
 		       "beta           min %.4g, max %.4g, sum %.10g, %zu negative, "
 		       "%.1f effective points\n",
-		       argv[optind], r->k, r->channels, r->n_models,
+		       argv[optind], r->k, r->channels, num, r->n_models,
 		       r->model_config.k * r->model_config.net_width, r->model_config.net_depth,
-		       r->self_inner, min, max, sum, negative, eff);
+		       r->self_inner, self, min, max, sum, negative, eff);
 done:
+	lw_rkme_image_free(r);
+	return err < 0 ? cli_fail(err) : CLI_EXIT_OK;
+}
+
+typedef struct {
+	double beta;
+	size_t i;
+} weighted;
+
+static int heavier_first(const void *a, const void *b)
+{
+	const weighted *x = a, *y = b;
+
+	return x->beta < y->beta ? 1 : x->beta > y->beta ? -1 : (x->i > y->i) - (x->i < y->i);
+}
+
+/* -n and -o for herd. */
+static int herd_options(int argc, char **argv, size_t *n, const char **output)
+{
+	static const struct option longopts[] = { { "n", required_argument, NULL, 'n' },
+						   { "output", required_argument, NULL, 'o' },
+						   { "help", no_argument, NULL, 'h' },
+						   { NULL, 0, NULL, 0 } };
+	int c;
+
+	while ((c = getopt_long(argc, argv, "n:o:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			if (cli_parse_size(n, optarg, "-n") < 0)
+				return CLI_EXIT_USAGE;
+			break;
+		case 'o': *output = optarg; break;
+		case 'h': fputs(herd_usage, stdout); return -1;
+		default: return cli_usage_error("spec herd", "unknown option");
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error("spec herd", "expected 1 specification file, got %d", argc - optind);
+	if (!*output)
+		return cli_usage_error("spec herd", "missing -o OUT.lwten (an image specification's "
+				       "reduced images are written as a raw tensor)");
+	return 0;
+}
+
+/* The n heaviest reduced images, as a batch, and their weights in order. */
+static int heaviest(lw_image_batch *b, double *w, const lw_rkme_image *r, size_t n)
+{
+	size_t stride = r->channels * LW_RKME_IMAGE_SIZE * LW_RKME_IMAGE_SIZE;
+	weighted *order = malloc(r->k * sizeof(*order));
+	int err;
+
+	if (!order)
+		return LW_ENOMEM;
+	for (size_t i = 0; i < r->k; i++)
+		order[i] = (weighted){ r->beta[i], i };
+	qsort(order, r->k, sizeof(*order), heavier_first);
+	if ((err = lw_image_batch_init(b, n, r->channels, LW_RKME_IMAGE_SIZE, LW_RKME_IMAGE_SIZE)) == 0)
+		for (size_t i = 0; i < n; i++) {
+			const double *z = r->z + order[i].i * stride;
+
+			for (size_t j = 0; j < stride; j++)
+				lw_image_batch_at(b, i)[j] = (float)z[j];
+			w[i] = order[i].beta;
+		}
+	free(order);
+	return err;
+}
+
+static int spec_image_herd(int argc, char **argv)
+{
+	lw_image_batch b = LW_IMAGE_BATCH_INIT;
+	lw_rkme_image *r = NULL;
+	const char *output = NULL;
+	double *w = NULL;
+	size_t n = 0;
+	int rc, err;
+
+	if ((rc = herd_options(argc, argv, &n, &output)) != 0)
+		return rc < 0 ? CLI_EXIT_OK : rc;
+	if ((err = lw_rkme_image_load(&r, argv[optind])) < 0)
+		return cli_fail(err);
+	if (n == 0 || n > r->k)
+		n = r->k;
+	if (!(w = malloc(n * sizeof(double))))
+		err = LW_ENOMEM;
+	else if ((err = heaviest(&b, w, r, n)) == 0 && (err = lw_image_write_raw(output, &b)) == 0) {
+		printf("%s: %zu of %zu reduced images of %zu x 32 x 32 (preprocessed, not pixels); "
+		       "weights:", output, n, r->k, r->channels);
+		for (size_t i = 0; i < n; i++)
+			printf(" %.4g", w[i]);
+		putchar('\n');
+	}
+	free(w);
+	lw_image_batch_dispose(&b);
 	lw_rkme_image_free(r);
 	return err < 0 ? cli_fail(err) : CLI_EXIT_OK;
 }
@@ -321,12 +453,21 @@ static int is_image_spec(const char *path)
 	return found;
 }
 
-/* The first argument that is not an option. */
+/* The first argument that is neither an option nor the value of one (-n, -o, --seed). */
 static const char *first_file(int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++)
-		if (argv[i][0] != '-')
+	static const char *const valued[] = { "-n", "--n", "-o", "--output", "--seed", NULL };
+
+	for (int i = 1; i < argc; i++) {
+		int skip = 0;
+
+		for (size_t j = 0; valued[j]; j++)
+			skip |= !strcmp(argv[i], valued[j]);
+		if (skip)
+			i++;
+		else if (argv[i][0] != '-')
 			return argv[i];
+	}
 	return NULL;
 }
 
@@ -336,9 +477,11 @@ int cmd_spec_image_dispatch(const char *sub, int argc, char **argv)
 
 	if (!strcmp(sub, "image"))
 		return spec_image(argc, argv);
-	if (strcmp(sub, "dist") && strcmp(sub, "show"))
+	if (strcmp(sub, "dist") && strcmp(sub, "show") && strcmp(sub, "herd"))
 		return -1;
 	if (!(file = first_file(argc, argv)) || !is_image_spec(file))
 		return -1;
+	if (!strcmp(sub, "herd"))
+		return spec_image_herd(argc, argv);
 	return !strcmp(sub, "dist") ? spec_image_dist(argc, argv) : spec_image_show(argc, argv);
 }

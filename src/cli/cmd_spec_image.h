@@ -6,7 +6,7 @@
 #define LW_CLI_SPEC_IMAGE_H
 
 /*
- * Run `spec <sub>` when it concerns images: `image`, or `dist` / `show`
+ * Run `spec <sub>` when it concerns images: `image`, or `dist` / `show` / `herd`
  * whose first file is an image specification.  Returns the exit code, or
  * -1 when the command is not an image one (the caller goes on).
  */

@@ -1,10 +1,12 @@
 /*
- * learnware spec text: a text RKME from a file of texts; and `spec dist`
- * when its files are text specifications (docs/text.md).
+ * learnware spec text: a text RKME from a file of texts; and `spec dist`,
+ * `spec show` and `spec herd` when their files are text specifications
+ * (docs/text.md).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <getopt.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,9 @@
 int cmd_spec_text(int argc, char **argv);
 int cmd_spec_text_is_dist(int argc, char **argv);
 int cmd_spec_text_dist(int argc, char **argv);
+int cmd_spec_text_is_spec(int argc, char **argv);
+int cmd_spec_text_show(int argc, char **argv);
+int cmd_spec_text_herd(int argc, char **argv);
 
 static const char text_usage[] =
 	"usage: learnware spec text INPUT -o OUT.json [options]\n"
@@ -209,5 +214,192 @@ int cmd_spec_text_dist(int argc, char **argv)
 		printf(json ? "{\"mmd2\":%.17g}\n" : "%.17g\n", d);
 	lw_text_spec_free(a);
 	lw_text_spec_free(b);
+	return err < 0 ? cli_fail(err) : CLI_EXIT_OK;
+}
+
+/* ---- show and herd ------------------------------------------------------ */
+
+static const char show_usage[] =
+	"usage: learnware spec show TEXT_SPEC.json [--json]\n"
+	"\n"
+	"Summarise a text specification: texts summarised (n), reduced points (K),\n"
+	"dimension (d), gamma, <A,A>, the weights, the texts' languages and the\n"
+	"encoder that embedded them (name, version, content hash).\n";
+
+static const char herd_usage[] =
+	"usage: learnware spec herd TEXT_SPEC.json -n N -o OUT.csv [--seed S]\n"
+	"\n"
+	"Draw N synthetic rows by kernel herding in the encoder's embedding space,\n"
+	"written as CSV with columns e1..ed: inputs for a text learnware's model\n"
+	"(learnware predict MODEL OUT.csv), not texts, which the embeddings cannot\n"
+	"give back.\n";
+
+/* The first argument that is neither an option nor the value of -n, -o or --seed. */
+static const char *first_file(int argc, char **argv)
+{
+	static const char *const valued[] = { "-n", "--n", "-o", "--output", "--seed", NULL };
+
+	for (int i = 1; i < argc; i++) {
+		int skip = 0;
+
+		for (size_t j = 0; valued[j]; j++)
+			skip |= !strcmp(argv[i], valued[j]);
+		if (skip)
+			i++;
+		else if (argv[i][0] != '-' || !argv[i][1])
+			return argv[i];
+	}
+	return NULL;
+}
+
+int cmd_spec_text_is_spec(int argc, char **argv)
+{
+	const char *file = first_file(argc, argv);
+
+	return file && is_text_spec(file);
+}
+
+typedef struct {
+	int json;
+	size_t n;
+	const char *output;
+	uint64_t seed;
+} small_opts;
+
+static int parse_small(int argc, char **argv, const char *verb, const char *help, small_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },         { "n", required_argument, NULL, 'n' },
+		{ "output", required_argument, NULL, 'o' }, { "seed", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "n:o:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j': o->json = 1; break;
+		case 'n':
+			if (cli_parse_size(&o->n, optarg, "-n") < 0)
+				return CLI_EXIT_USAGE;
+			break;
+		case 'o': o->output = optarg; break;
+		case 's':
+			if (cli_parse_u64(&o->seed, optarg, "--seed") < 0)
+				return CLI_EXIT_USAGE;
+			break;
+		case 'h': fputs(help, stdout); return -1;
+		default: return cli_usage_error(verb, "unknown option");
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error(verb, "expected 1 specification file, got %d", argc - optind);
+	return 0;
+}
+
+static void print_languages(const lw_text_languages *l, int json)
+{
+	for (size_t i = 0; i < l->count; i++)
+		printf(json ? "%s\"%s\"" : "%s%s", i ? "," : "", l->code[i]);
+	if (!json && !l->count)
+		fputs("unknown", stdout);
+}
+
+static void show_text(const char *path, const lw_text_spec *t, double self, int json)
+{
+	const lw_rkme *r = t->rkme;
+	double min = INFINITY, max = -INFINITY, sum = 0;
+
+	for (size_t i = 0; i < lw_rkme_k(r); i++) {
+		min = r->beta[i] < min ? r->beta[i] : min;
+		max = r->beta[i] > max ? r->beta[i] : max;
+		sum += r->beta[i];
+	}
+	if (json) {
+		printf("{\"type\":\"RKMETextSpecification\",\"n\":%zu,\"k\":%zu,\"d\":%zu,"
+		       "\"gamma\":%.17g,\"self_inner\":%.17g,\"language\":[", r->num_points,
+		       lw_rkme_k(r), lw_rkme_dim(r), r->gamma, self);
+		print_languages(&t->language, 1);
+		printf("],\"encoder\":\"%s\",\"encoder_version\":%u,\"encoder_sha256\":\"%s\","
+		       "\"beta\":{\"min\":%.17g,\"max\":%.17g,\"sum\":%.17g}}\n", t->encoder,
+		       t->encoder_version, t->encoder_sha256, min, max, sum);
+		return;
+	}
+	printf("file           %s\n"
+	       "type           RKMETextSpecification\n"
+	       "texts (n)      %zu\n"
+	       "points (K)     %zu\n"
+	       "dimension (d)  %zu\n"
+	       "gamma          %g\n"
+	       "<A,A>          %.10g\n"
+	       "beta           min %.4g, max %.4g, sum %.10g\n"
+	       "languages      ",
+	       path, r->num_points, lw_rkme_k(r), lw_rkme_dim(r), r->gamma, self, min, max, sum);
+	print_languages(&t->language, 0);
+	if (t->encoder[0])
+		printf("\nencoder        %s version %u\nencoder hash   %s\n", t->encoder,
+		       t->encoder_version, t->encoder_sha256);
+	else
+		printf("\nencoder        none named (the reference's: another embedding space)\n");
+}
+
+int cmd_spec_text_show(int argc, char **argv)
+{
+	small_opts o = { 0 };
+	lw_text_spec *t = NULL;
+	double self;
+	int rc, err;
+
+	if ((rc = parse_small(argc, argv, "spec show", show_usage, &o)) != 0)
+		return rc < 0 ? CLI_EXIT_OK : rc;
+	if ((err = lw_text_spec_load(&t, argv[optind])) == 0 &&
+	    (err = lw_rkme_inner(&self, t->rkme, t->rkme)) == 0)
+		show_text(argv[optind], t, self, o.json);
+	lw_text_spec_free(t);
+	return err < 0 ? cli_fail(err) : CLI_EXIT_OK;
+}
+
+/* Herded embeddings as CSV with a header e1..ed. */
+static int write_embeddings(const char *path, const lw_mat *S)
+{
+	char **names = calloc(S->cols + 1, sizeof(char *));
+	int err = LW_ENOMEM;
+
+	for (size_t j = 0; names && j < S->cols; j++) {
+		if (!(names[j] = malloc(24)))
+			goto done;
+		snprintf(names[j], 24, "e%zu", j + 1);
+	}
+	if (names)
+		err = lw_data_write_csv(path, S, (const char *const *)names);
+done:
+	if (err == LW_ENOMEM)
+		lw_error_set(LW_ERRCLASS_NOMEMORY, "out of memory");
+	for (size_t j = 0; names && j < S->cols; j++)
+		free(names[j]);
+	free(names);
+	return err;
+}
+
+int cmd_spec_text_herd(int argc, char **argv)
+{
+	small_opts o = { 0 };
+	lw_text_spec *t = NULL;
+	lw_mat S = LW_MAT_INIT;
+	int rc, err;
+
+	if ((rc = parse_small(argc, argv, "spec herd", herd_usage, &o)) != 0)
+		return rc < 0 ? CLI_EXIT_OK : rc;
+	if (o.n == 0)
+		return cli_usage_error("spec herd", "missing -n N (a positive number of rows)");
+	if (!o.output)
+		return cli_usage_error("spec herd", "missing -o OUT.csv");
+	if ((err = lw_text_spec_load(&t, argv[optind])) == 0 &&
+	    (err = lw_rkme_herd(&S, t->rkme, o.n, o.seed)) == 0 &&
+	    (err = write_embeddings(o.output, &S)) == 0)
+		printf("%s: %zu rows of %zu embedding dimensions (encoder %s): model inputs, not texts\n",
+		       o.output, S.rows, S.cols, t->encoder[0] ? t->encoder : "not named");
+	lw_mat_dispose(&S);
+	lw_text_spec_free(t);
 	return err < 0 ? cli_fail(err) : CLI_EXIT_OK;
 }

@@ -1,7 +1,8 @@
 /*
- * learnware train: fit a model to a table, so a developer can go from a
- * CSV to a learnware's model without Python.  learnware predict: run a
- * model file on a table.
+ * learnware train: fit a model to a table, images or texts, so a developer
+ * can go from data to a learnware's model without Python.  learnware
+ * predict: run a model file on them.  Images and texts become rows as
+ * media.c makes them (docs/models.md, "Image and text inputs").
  */
 #define _POSIX_C_SOURCE 200809L
 #include <getopt.h>
@@ -13,9 +14,13 @@
 
 #include "cli.h"
 #include "lw/train.h"
+#include "media.h"
 
 static const char train_usage[] =
 	"usage: learnware train --model KIND DATA --target COL -o MODEL [options]\n"
+	"       learnware train --images PATH... --labels FILE -o MODEL [options]\n"
+	"       learnware train --text FILE [--text-column COL]\n"
+	"                       (--labels FILE | --label-column COL) -o MODEL [options]\n"
 	"\n"
 	"Fit a model to the rows of DATA (CSV or raw matrix, see docs/data-formats.md)\n"
 	"and save it: linear, logistic and mlp as learnware-model JSON (docs/models.md),\n"
@@ -49,10 +54,30 @@ static const char train_usage[] =
 	"      --threads N        xgboost: threads, 0 = all cores (0)\n"
 	"      --early-stopping N mlp, xgboost: stop after N epochs or rounds without\n"
 	"                         a better held-out loss; 0 = never (10)\n"
-	"  -q, --quiet            no progress line and no summary\n";
+	"  -q, --quiet            no progress line and no summary\n"
+	"\n"
+	"Image and text learnwares (docs/models.md, \"Image and text inputs\"): the\n"
+	"model gets the rows the checker and reuse feed it. Classification is the\n"
+	"default task (regression for linear); the default model is mlp for images,\n"
+	"logistic for texts.\n"
+	"      --images PATH...   PNG/JPEG files, folders of them, IDX or raw tensor\n"
+	"                         files; each image resized to 32 x 32, /255, one row\n"
+	"                         of channels x 32 x 32 columns\n"
+	"      --mixed-sizes      accept images of different sizes\n"
+	"      --text FILE        one text per line, or a CSV column (--text-column;\n"
+	"                         a .csv/.tsv file: its \"text\" column); each text\n"
+	"                         embedded by the built-in encoder (256 columns)\n"
+	"      --text-column COL  the column of --text holding the texts\n"
+	"      --labels FILE      one label per input: an IDX label file (.gz or not),\n"
+	"                         one label per line, or --label-column of a CSV\n"
+	"      --label-column COL a column of --labels, or without --labels of the\n"
+	"                         --text CSV\n"
+	"      --limit N          read only the first N images or texts (and labels)\n";
 
 static const char predict_usage[] =
 	"usage: learnware predict MODEL DATA [-o OUT.csv] [options]\n"
+	"       learnware predict MODEL --images PATH... [-o OUT.csv] [options]\n"
+	"       learnware predict MODEL --text FILE [--text-column COL] [-o OUT.csv]\n"
 	"\n"
 	"Run a model on the rows of DATA and write its predictions as CSV: one column\n"
 	"per regression target, or one probability column per class (p_<class>) and\n"
@@ -64,7 +89,12 @@ static const char predict_usage[] =
 	"  -c, --columns LIST     feature columns: names, 1-based indices, ranges\n"
 	"  -d, --drop LIST        leave these columns out\n"
 	"      --header auto|yes|no   whether the first CSV row names the columns\n"
-	"      --delimiter C      ',' ';' or 'tab' (default: detected)\n";
+	"      --delimiter C      ',' ';' or 'tab' (default: detected)\n"
+	"      --images PATH...   images instead of DATA, as 'learnware train' reads them\n"
+	"      --mixed-sizes      accept images of different sizes\n"
+	"      --text FILE        texts instead of DATA (one per line, or --text-column)\n"
+	"      --text-column COL  the column of a CSV --text holding the texts\n"
+	"      --limit N          only the first N images or texts\n";
 
 static int parse_header_mode(lw_data_options *d, const char *arg, const char *verb)
 {
@@ -130,6 +160,8 @@ typedef struct {
 	lw_data_options d;
 	const char *output, *target, *data;
 	int quiet, task_given;
+	cli_media media;
+	char what[1024]; /* what the rows came from, for the summary */
 } train_args;
 
 /* Options of one letter or without a short form (numbered from 256). */
@@ -179,7 +211,9 @@ static int train_option(train_args *a, int c, const char *arg)
 	case OPT_ETA: return cli_parse_double(&o->eta, arg, "--eta") ? CLI_EXIT_USAGE : 0;
 	case OPT_THREADS: return parse_uint(&o->threads, arg, "--threads");
 	case OPT_EARLY: return parse_uint(&o->early_stopping, arg, "--early-stopping");
-	default: return cli_usage_error("train", "unknown option");
+	default:
+		c = c ? cli_media_option(&a->media, c, arg, "train") : 1;
+		return c == 1 ? cli_usage_error("train", "unknown option") : c;
 	}
 }
 
@@ -205,6 +239,8 @@ static int train_options(train_args *a, int argc, char **argv)
 		{ "threads", required_argument, NULL, OPT_THREADS },
 		{ "early-stopping", required_argument, NULL, OPT_EARLY },
 		{ "quiet", no_argument, NULL, 'q' },         { "help", no_argument, NULL, 'h' },
+		{ "labels", required_argument, NULL, CLI_OPT_LABELS },
+		CLI_MEDIA_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	int c, rc;
@@ -222,9 +258,45 @@ static int train_options(train_args *a, int argc, char **argv)
 	return 0;
 }
 
+/* Images or texts: the positionals are more images; labels are required. */
+static int train_check_media(train_args *a, int argc, char **argv)
+{
+	cli_media_kind k = cli_media_kind_of(&a->media);
+	int rc;
+
+	for (int i = optind; i < argc; i++) {
+		if (k == CLI_MEDIA_TEXT)
+			return cli_usage_error("train", "--text reads one file; unexpected '%s'", argv[i]);
+		if ((rc = cli_media_add_image(&a->media, argv[i])) != 0)
+			return rc;
+	}
+	if ((rc = cli_media_validate(&a->media, "train", 1)) != 0)
+		return rc;
+	if (a->target || a->d.columns || a->d.drop)
+		return cli_usage_error("train", "--target, --columns and --drop are for tables; give "
+				       "the labels of images or texts with --labels or --label-column");
+	if (!a->media.labels && !a->media.label_column)
+		return cli_usage_error("train", "missing the labels: --labels FILE (one per %s)%s",
+				       k == CLI_MEDIA_IMAGES ? "image" : "text",
+				       k == CLI_MEDIA_TEXT ? " or --label-column COL of the --text CSV" : "");
+	if (!a->o.kind)
+		a->o.kind = k == CLI_MEDIA_IMAGES ? LW_MODEL_MLP : LW_MODEL_LOGISTIC;
+	if (!a->task_given)
+		a->o.task = a->o.kind == LW_MODEL_LINEAR ? LW_TASK_REGRESSION : LW_TASK_CLASSIFICATION;
+	a->data = NULL;
+	return a->output ? 0 : cli_usage_error("train", "missing -o MODEL");
+}
+
 /* Required arguments, and the task a kind implies. */
 static int train_check(train_args *a, int argc, char **argv)
 {
+	if (cli_media_kind_of(&a->media) != CLI_MEDIA_NONE || a->media.text)
+		return train_check_media(a, argc, argv);
+	if (a->media.labels || a->media.label_column || a->media.limit || a->media.mixed_sizes ||
+	    a->media.text_column)
+		return cli_usage_error("train", "--labels, --label-column, --text-column, --limit and "
+				       "--mixed-sizes go with --images or --text; a table's labels "
+				       "are its --target column");
 	if (optind != argc - 1)
 		return cli_usage_error("train", "expected one DATA file, got %d", argc - optind);
 	a->data = argv[optind];
@@ -268,10 +340,51 @@ static void train_data_dispose(train_data *t)
 	free(t->classes);
 }
 
+/* Regression targets given as labels: each must be a finite number. */
+static int numeric_targets(double **y, char **labels, size_t n, const char *path)
+{
+	if (!(*y = malloc((n ? n : 1) * sizeof(double))))
+		return LW_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		char *end;
+
+		(*y)[i] = strtod(labels[i], &end);
+		if (end == labels[i] || *end || !isfinite((*y)[i])) {
+			lw_error_set(LW_ERRCLASS_DATA, "%s: label %zu is '%s', not a number; a regression "
+				     "needs numeric targets (or train with --task classification)", path,
+				     i + 1, labels[i]);
+			return LW_EINVALID;
+		}
+	}
+	return 0;
+}
+
+/* Images or texts: the model rows, then their labels. */
+static int read_media(train_data *t, train_args *a)
+{
+	const char *path = a->media.labels ? a->media.labels : a->media.text;
+	int err;
+
+	if ((err = cli_media_rows(&t->X, a->what, sizeof(a->what), &a->media)) < 0 ||
+	    (err = cli_media_labels(&t->labels, &a->media, t->X.rows)) < 0)
+		return err;
+	a->data = a->what;
+	if (a->o.task == LW_TASK_REGRESSION)
+		return numeric_targets(&t->y, t->labels, t->X.rows, path);
+	if ((err = lw_train_encode_labels(&t->y, &t->classes, &t->n_classes,
+					  (const char *const *)t->labels, t->X.rows)) < 0)
+		return err;
+	a->o.classes = (const char *const *)t->classes;
+	a->o.n_classes = t->n_classes;
+	return 0;
+}
+
 static int read_training(train_data *t, train_args *a)
 {
 	int err;
 
+	if (cli_media_kind_of(&a->media) != CLI_MEDIA_NONE)
+		return read_media(t, a);
 	if (a->o.task == LW_TASK_REGRESSION)
 		return lw_data_read_xy(&t->X, &t->names, &t->y, a->data, a->target, &a->d);
 	if ((err = lw_data_read_target(&t->X, &t->names, &t->labels, a->data, a->target, &a->d)) < 0 ||
@@ -311,7 +424,8 @@ static void print_summary(const train_args *a, const train_data *t, const lw_tra
 
 int cmd_train(int argc, char **argv)
 {
-	train_args a = { LW_TRAIN_OPTIONS_INIT, LW_DATA_OPTIONS_INIT, NULL, NULL, NULL, 0, 0 };
+	train_args a = { LW_TRAIN_OPTIONS_INIT, LW_DATA_OPTIONS_INIT, NULL, NULL, NULL, 0, 0,
+			 { 0 }, "" };
 	train_data t = { LW_MAT_INIT, NULL, NULL, NULL, NULL, 0 };
 	lw_train_report r;
 	lw_model *m = NULL;
@@ -319,10 +433,12 @@ int cmd_train(int argc, char **argv)
 	struct timespec t0;
 	int rc, err;
 
-	if ((rc = train_options(&a, argc, argv)) != 0)
+	if ((rc = train_options(&a, argc, argv)) == 0)
+		rc = train_check(&a, argc, argv);
+	if (rc != 0) {
+		cli_media_dispose(&a.media);
 		return rc < 0 ? CLI_EXIT_OK : rc;
-	if ((rc = train_check(&a, argc, argv)) != 0)
-		return rc;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if ((err = read_training(&t, &a)) < 0)
 		goto done;
@@ -337,6 +453,7 @@ int cmd_train(int argc, char **argv)
 done:
 	lw_model_free(m);
 	train_data_dispose(&t);
+	cli_media_dispose(&a.media);
 	return err < 0 ? cli_fail(err) : CLI_EXIT_OK;
 }
 
@@ -346,7 +463,59 @@ typedef struct {
 	lw_data_options d;
 	lw_model_kind kind;
 	const char *output, *model, *data;
+	cli_media media;
 } predict_args;
+
+static int predict_option(predict_args *a, int c, const char *arg)
+{
+	switch (c) {
+	case 'k':
+		a->kind = lw_model_kind_from_name(arg);
+		if (a->kind != LW_MODEL_LINEAR && a->kind != LW_MODEL_LOGISTIC &&
+		    a->kind != LW_MODEL_MLP && a->kind != LW_MODEL_XGBOOST)
+			return cli_usage_error("predict", "--kind must be linear, logistic, mlp "
+					       "or xgboost, not '%s'", arg);
+		return 0;
+	case 'o': a->output = arg; return 0;
+	case 'c': a->d.columns = arg; return 0;
+	case 'd': a->d.drop = arg; return 0;
+	case OPT_HEADER: return parse_header_mode(&a->d, arg, "predict");
+	case OPT_DELIM: return parse_delimiter(&a->d, arg, "predict");
+	default:
+		c = c != '?' ? cli_media_option(&a->media, c, arg, "predict") : 1;
+		return c == 1 ? cli_usage_error("predict", "unknown option") : c;
+	}
+}
+
+/* MODEL, then DATA or (with --images) more images. */
+static int predict_positionals(predict_args *a, int argc, char **argv)
+{
+	int n = argc - optind, rc;
+
+	if (cli_media_kind_of(&a->media) == CLI_MEDIA_NONE) {
+		if (n != 2)
+			return cli_usage_error("predict", "expected MODEL and DATA, got %d file%s", n,
+					       n == 1 ? "" : "s");
+		if (a->media.limit || a->media.mixed_sizes || a->media.text_column)
+			return cli_usage_error("predict", "--limit, --mixed-sizes and --text-column go "
+					       "with --images or --text");
+		a->model = argv[optind];
+		a->data = argv[optind + 1];
+		return 0;
+	}
+	if (n < 1)
+		return cli_usage_error("predict", "missing MODEL");
+	a->model = argv[optind];
+	for (int i = optind + 1; i < argc; i++) {
+		if (a->media.text)
+			return cli_usage_error("predict", "--text reads one file; unexpected '%s'", argv[i]);
+		if ((rc = cli_media_add_image(&a->media, argv[i])) != 0)
+			return rc;
+	}
+	if (a->d.columns || a->d.drop)
+		return cli_usage_error("predict", "--columns and --drop are for tables, not images or texts");
+	return cli_media_validate(&a->media, "predict", 0);
+}
 
 static int predict_options(predict_args *a, int argc, char **argv)
 {
@@ -355,35 +524,21 @@ static int predict_options(predict_args *a, int argc, char **argv)
 		{ "columns", required_argument, NULL, 'c' }, { "drop", required_argument, NULL, 'd' },
 		{ "header", required_argument, NULL, OPT_HEADER },
 		{ "delimiter", required_argument, NULL, OPT_DELIM },
-		{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 }
+		{ "help", no_argument, NULL, 'h' },          CLI_MEDIA_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
 	};
-	int c;
+	int c, rc;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "k:o:c:d:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'k':
-			a->kind = lw_model_kind_from_name(optarg);
-			if (a->kind != LW_MODEL_LINEAR && a->kind != LW_MODEL_LOGISTIC &&
-			    a->kind != LW_MODEL_MLP && a->kind != LW_MODEL_XGBOOST)
-				return cli_usage_error("predict", "--kind must be linear, logistic, mlp "
-						       "or xgboost, not '%s'", optarg);
-			break;
-		case 'o': a->output = optarg; break;
-		case 'c': a->d.columns = optarg; break;
-		case 'd': a->d.drop = optarg; break;
-		case OPT_HEADER: if (parse_header_mode(&a->d, optarg, "predict")) return CLI_EXIT_USAGE; break;
-		case OPT_DELIM: if (parse_delimiter(&a->d, optarg, "predict")) return CLI_EXIT_USAGE; break;
-		case 'h': fputs(predict_usage, stdout); return -1;
-		default: return cli_usage_error("predict", "unknown option");
+		if (c == 'h') {
+			fputs(predict_usage, stdout);
+			return -1;
 		}
+		if ((rc = predict_option(a, c, optarg)) != 0)
+			return rc;
 	}
-	if (argc - optind != 2)
-		return cli_usage_error("predict", "expected MODEL and DATA, got %d file%s",
-				       argc - optind, argc - optind == 1 ? "" : "s");
-	a->model = argv[optind];
-	a->data = argv[optind + 1];
-	return 0;
+	return predict_positionals(a, argc, argv);
 }
 
 /*
@@ -542,17 +697,40 @@ static int write_predictions(const char *path, const lw_model *m, const lw_mat *
 	return 0;
 }
 
+/* The rows to predict, from images, texts or a table; the width is the model's. */
+static int predict_inputs(lw_mat *X, predict_args *a, const lw_model *m)
+{
+	cli_media_kind k = cli_media_kind_of(&a->media);
+	char what[1024], got[160], want[160];
+	int err;
+
+	if (k == CLI_MEDIA_NONE)
+		return read_inputs(X, a, m);
+	if ((err = cli_media_rows(X, what, sizeof(what), &a->media)) < 0 ||
+	    X->cols == lw_model_input_dim(m))
+		return err;
+	cli_media_describe_width(got, sizeof(got), k, X->cols);
+	cli_media_describe_width(want, sizeof(want), k, lw_model_input_dim(m));
+	lw_error_set(LW_ERRCLASS_DATA, "%s: the %s give %s, but %s takes %s; it was not trained on "
+		     "such %s", a->model, what, got, a->model, want,
+		     k == CLI_MEDIA_IMAGES ? "images (see docs/models.md)" : "texts");
+	lw_mat_dispose(X);
+	return LW_EINVALID;
+}
+
 int cmd_predict(int argc, char **argv)
 {
-	predict_args a = { LW_DATA_OPTIONS_INIT, 0, NULL, NULL, NULL };
+	predict_args a = { LW_DATA_OPTIONS_INIT, 0, NULL, NULL, NULL, { 0 } };
 	lw_mat X = LW_MAT_INIT, P = LW_MAT_INIT;
 	lw_model *m = NULL;
 	int rc, err;
 
-	if ((rc = predict_options(&a, argc, argv)) != 0)
+	if ((rc = predict_options(&a, argc, argv)) != 0) {
+		cli_media_dispose(&a.media);
 		return rc < 0 ? CLI_EXIT_OK : rc;
+	}
 	if ((err = lw_model_load_file(&m, a.kind, a.model)) == 0 &&
-	    (err = read_inputs(&X, &a, m)) == 0 && (err = lw_model_predict(&P, m, &X)) == 0)
+	    (err = predict_inputs(&X, &a, m)) == 0 && (err = lw_model_predict(&P, m, &X)) == 0)
 		err = write_predictions(a.output, m, &P);
 	if (err == LW_EINVALID && m && X.data && X.cols != lw_model_input_dim(m)) {
 		char why[768];
@@ -564,5 +742,6 @@ int cmd_predict(int argc, char **argv)
 	lw_mat_dispose(&X);
 	lw_mat_dispose(&P);
 	lw_model_free(m);
+	cli_media_dispose(&a.media);
 	return err < 0 ? cli_fail(err) : CLI_EXIT_OK;
 }

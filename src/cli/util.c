@@ -30,6 +30,15 @@ int cli_fail(int err)
 	}
 }
 
+void cli_error_append(const char *text)
+{
+	const lw_error *e = lw_error_last();
+	char msg[1024];
+
+	snprintf(msg, sizeof(msg), "%s", e->message);
+	lw_error_set(e->klass == LW_ERRCLASS_OS ? LW_ERRCLASS_DATA : e->klass, "%s%s", msg, text);
+}
+
 int cli_usage_error(const char *verb, const char *fmt, ...)
 {
 	va_list ap;
