@@ -170,6 +170,13 @@ typedef struct {
 	int due;                        /**< the policy (hetero_min, hetero_growth) says retrain */
 } lw_dock_hetero_info;
 
+/**
+ * The dock's current heterogeneous map (loaded when another handle made a
+ * newer one), borrowed from d until the next call on d; *out NULL when
+ * the dock has none.  What heterogeneous reuse aligns with.
+ */
+LW_EXTERN(int) lw_dock_hetero_map(const lw_hetero_map **out, lw_dock *d);
+
 /** Read the map's state (walks the usable learnwares' semantic specifications). */
 LW_EXTERN(int) lw_dock_hetero_info_get(lw_dock_hetero_info *out, lw_dock *d);
 

@@ -15,6 +15,7 @@
 #include "lw/dock.h"
 #include "lw/reuse.h"
 #include "media.h"
+#include "reuse_hetero.h"
 
 static const char reuse_usage[] =
 	"usage: learnware reuse --dock DIR --learnwares ID,ID,... --method M --data USER.csv\n"
@@ -37,6 +38,12 @@ static const char reuse_usage[] =
 	"  align             for learnwares of another feature space: a map from the\n"
 	"                    user's columns into each one's, trained to match its RKME,\n"
 	"                    then feature-augment with labels, average without\n"
+	"  average-augment   (--input-desc) the user's features and the aligned\n"
+	"                    learnwares' averaged output (needs labels)\n"
+	"With --input-desc the learnwares may have other columns than the user's:\n"
+	"each is aligned to the user's described columns through the dock's\n"
+	"heterogeneous map (copied, quantile-mapped or imputed: docs/hetero.md),\n"
+	"then averaged (no labels) or used by feature-augment / average-augment.\n"
 	"'reuse' fits and predicts in one go; 'fit' saves the fitted reuser, and\n"
 	"'reuse --reuser' predicts with it again without refitting.\n"
 	"\n"
@@ -54,6 +61,9 @@ static const char reuse_usage[] =
 	"      --average MODE       mean, vote_by_label or vote_by_prob (average)\n"
 	"      --seed S             seed of herding, the selector, the pruning search (0)\n"
 	"      --reuser FILE        (reuse) predict with a reuser 'fit' saved\n"
+	"      --input-desc FILE    what each column of --data means: one line per column,\n"
+	"                           a JSON array, or a JSON object keyed by index or name\n"
+	"      --header-from CSV    the CSV whose header orders the names in --input-desc\n"
 	"  -o, --output FILE        predictions CSV (reuse) or the fitted reuser (fit)\n"
 	"  -q, --quiet              no progress line\n"
 	"\n"
@@ -73,7 +83,7 @@ static const char reuse_usage[] =
 
 typedef struct {
 	const char *dock, *files_root, *learnwares, *method, *data, *columns, *drop, *target, *labels;
-	const char *average, *reuser, *output;
+	const char *average, *reuser, *output, *input_desc, *header_from;
 	int quiet, align, task_given;
 	lw_reuse_options o;
 	cli_media media;
@@ -94,6 +104,7 @@ static int parse(reuse_args *a, int argc, char **argv, const char *verb)
 		{ "average", required_argument, NULL, 'a' },    { "seed", required_argument, NULL, 's' },
 		{ "reuser", required_argument, NULL, 'r' },     { "output", required_argument, NULL, 'o' },
 		{ "quiet", no_argument, NULL, 'q' },            { "help", no_argument, NULL, 'h' },
+		{ "input-desc", required_argument, NULL, 'I' }, { "header-from", required_argument, NULL, 'H' },
 		CLI_MEDIA_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -116,6 +127,8 @@ static int parse(reuse_args *a, int argc, char **argv, const char *verb)
 		case 'a': a->average = optarg; break;
 		case 'r': a->reuser = optarg; break;
 		case 'o': a->output = optarg; break;
+		case 'I': a->input_desc = optarg; break;
+		case 'H': a->header_from = optarg; break;
 		case 'q': a->quiet = 1; break;
 		case 'k': bad = cli_parse_size(&a->o.n_classes, optarg, "--classes"); break;
 		case 's': bad = cli_parse_u64(&a->o.seed, optarg, "--seed"); break;
@@ -188,6 +201,16 @@ static int check_args(reuse_args *a, int argc, char **argv, const char *verb)
 		return cli_usage_error(verb, "--reuser predicts with a fitted reuser: give it alone, with 'reuse'");
 	if (!a->reuser && (!a->method || !a->learnwares))
 		return cli_usage_error(verb, "--learnwares and --method are required");
+	if (a->input_desc) {
+		if (strcmp(verb, "reuse") || a->reuser)
+			return cli_usage_error(verb, "--input-desc reuses learnwares of other feature spaces in "
+						     "one go ('reuse'); such a reuser has no saved form yet");
+		if (cli_media_kind_of(&a->media) != CLI_MEDIA_NONE)
+			return cli_usage_error(verb, "--input-desc describes table columns (--data)");
+		return a->target && a->labels
+			       ? cli_usage_error(verb, "give the labels with --target or --labels, not both")
+			       : 0;
+	}
 	if (a->method && !strcmp(a->method, "align")) {
 		a->align = 1;
 		a->o.method = a->target || a->labels ? LW_REUSE_FEATURE_AUGMENT : LW_REUSE_AVERAGE;
@@ -604,6 +627,55 @@ static size_t split_ids(char ***out, char *list)
 	return ids ? n : 0;
 }
 
+/* Labels as numbers: targets, or class indices 0..C-1 (as the table reusers take them). */
+static int numeric_labels(double **out, char **labels, size_t n, const reuse_args *a)
+{
+	double *y = malloc((n ? n : 1) * sizeof(double));
+	const char *src = a->labels ? a->labels : a->data;
+
+	if (!y)
+		return LW_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		char *end;
+
+		y[i] = strtod(labels[i], &end);
+		if (end == labels[i] || *end || !isfinite(y[i]) ||
+		    (a->o.task == LW_TASK_CLASSIFICATION && (y[i] < 0 || y[i] != (double)(long)y[i]))) {
+			lw_error_set(LW_ERRCLASS_DATA, "%s: label %zu '%s' is not %s", src, i + 1, labels[i],
+				     a->o.task == LW_TASK_CLASSIFICATION ? "a class index (0, 1, ...)"
+									 : "a finite number");
+			free(y);
+			return LW_EINVALID;
+		}
+	}
+	*out = y;
+	return 0;
+}
+
+/* --input-desc: learnwares of other feature spaces, aligned through the dock's map. */
+static int run_hetero(reuse_args *a, lw_dock *d, const lw_reuse_member *m, size_t n, const lw_mat *X,
+		      char **labels)
+{
+	cli_hetero_reuse h = { a->method, a->input_desc, a->header_from, a->o.task, a->o.n_classes, a->o.seed };
+	lw_mat Y = LW_MAT_INIT;
+	double *y = NULL;
+	int err = labels ? numeric_labels(&y, labels, X->rows, a) : 0;
+
+	if (err == 0)
+		err = cli_reuse_hetero(&Y, d, m, n, X, y, &h);
+	if (err == 0) {
+		const char *col[] = { "prediction" };
+
+		err = lw_data_write_csv(a->output, &Y, Y.cols == 1 ? col : NULL);
+		if (err == 0 && !a->quiet)
+			printf("%zu predictions from %zu learnwares of other feature spaces: %s\n", Y.rows, n,
+			       a->output);
+	}
+	lw_mat_dispose(&Y);
+	free(y);
+	return err;
+}
+
 static int run(reuse_args *a, int fit_only)
 {
 	lw_dock_options dopts = LW_DOCK_OPTIONS_INIT;
@@ -658,6 +730,10 @@ static int run(reuse_args *a, int fit_only)
 		if ((err = open_members(&members, &n_members, d, (const char *const *)ids, n_ids)) == 0 &&
 		    a->align && !(inner = calloc(n_members, sizeof(*inner))))
 			err = LW_ENOMEM;
+		if (err == 0 && a->input_desc) {
+			err = run_hetero(a, d, members, n_members, &X, labels);
+			goto done;
+		}
 		if (err == 0)
 			err = check_member_widths(a, members, n_members, &X);
 		if (err == 0 && cli_media_kind_of(&a->media) == CLI_MEDIA_TEXT)

@@ -127,6 +127,12 @@ int lw__dock_hetero_map(const lw_hetero_map **out, lw_dock *d)
 	return 0;
 }
 
+int lw_dock_hetero_map(const lw_hetero_map **out, lw_dock *d)
+{
+	LW_ASSERT_ARG(out && d);
+	return lw__dock_hetero_map(out, d);
+}
+
 /* --- specifications --------------------------------------------------------------- */
 
 static int store_spec(lw_dock *d, const char *id, const lw_hetero_spec *hs)

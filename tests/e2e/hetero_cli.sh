@@ -71,6 +71,21 @@ map2=$(jq -r .map_id "$WORK/h2.json")
 [ ! -f "$dock/hetero/map-$map1.lwhm" ] || fail "the old map's file should be removed"
 expect 0 "no new map is due" -- "$LW" dock hetero
 
+# Reuse across feature spaces: the learnwares take 10 columns, the user has 5.
+expect 0 "300 predictions from 2 learnwares of other feature spaces" -- "$LW" reuse --learnwares 00000001,00000002 \
+  --method average --data "$WORK/user.csv" --input-desc "$WORK/desc.txt" -o "$WORK/pred.csv"
+[ "$(wc -l <"$WORK/pred.csv")" = 301 ] || fail "reuse should write a header and 300 predictions"
+awk -F, '{print 2 * $1 + $3}' "$WORK/user.csv" >"$WORK/labels.csv"
+expect 0 "300 predictions from 2 learnwares" -- "$LW" reuse --learnwares 00000001,00000002 \
+  --method feature-augment --data "$WORK/user.csv" --labels "$WORK/labels.csv" \
+  --input-desc "$WORK/desc.txt" -o "$WORK/pred_aug.csv"
+expect 3 "needs labels" -- "$LW" reuse --learnwares 00000001 --method average-augment \
+  --data "$WORK/user.csv" --input-desc "$WORK/desc.txt" -o "$WORK/x.csv"
+expect 3 "does not cross feature spaces" -- "$LW" reuse --learnwares 00000001 --method job-selector \
+  --data "$WORK/user.csv" --input-desc "$WORK/desc.txt" -o "$WORK/x.csv"
+expect 2 "has no saved form yet" -- "$LW" fit --learnwares 00000001 --method average \
+  --data "$WORK/user.csv" --input-desc "$WORK/desc.txt" -o "$WORK/x.json"
+
 # The server answers the same search with the current map.
 serve_dock "$dock" --set workers=0
 jq -n --slurpfile s "$WORK/user_sem.json" --slurpfile r "$WORK/user_rkme.json" \
