@@ -206,4 +206,26 @@ expect 2 "--data, --columns, --drop and --target are for tables" -- "$LW" reuse 
 for v in "train" "predict" "reuse" "spec herd" "spec show"; do
   expect 0 "usage: learnware $v" -- "$LW" $v --help
 done
+# --- the same through the server: submit, checked by a worker, searched ------
+chmod 755 "$WORK" # the sandboxed check reads the uploads as another user
+export XDG_CONFIG_HOME="$WORK/config"
+unset LEARNWARE_SERVER LEARNWARE_TOKEN LEARNWARE_DOCK
+serve_dock "$WORK/sdock"
+"$LW" register --server "$url" --email ada@example.org --name Ada --password-stdin <<<"ada-password-1" \
+  >/dev/null 2>&1 || fail "cannot register with the server"
+"$LW" login --server "$url" --email ada@example.org --password-stdin <<<"ada-password-1" >/dev/null 2>&1 ||
+  fail "cannot log in to the server"
+expect 0 "usable  $WORK/img.zip" -- "$LW" submit "$WORK/img.zip" --wait -q
+expect 0 "usable  $WORK/txt.zip" -- "$LW" submit "$WORK/txt.zip" --wait -q
+expect 0 "fashion items" -- "$LW" search --server "$url" --rkme "$WORK/user_img.json"
+code=$(curl -s -o "$WORK/resp.json" -w '%{http_code}' -F "rkme=@$WORK/user_txt.json" "$url/api/v1/search")
+checks=$((checks + 1))
+[ "$code" = 200 ] && [ "$(jq -r '.kind' "$WORK/resp.json")" = statistical ] &&
+  [ "$(jq -r '.candidates' "$WORK/resp.json")" = 1 ] ||
+  fail "server search with a text spec: $code $(head -c 300 "$WORK/resp.json")"
+code=$(curl -s -o "$WORK/resp.json" -w '%{http_code}' -F 'rkme={"type":"RKMEImageSpecification"};type=application/json' \
+  "$url/api/v1/search")
+checks=$((checks + 1))
+[ "$code" = 400 ] || fail "a malformed image spec should be a 400, not $code: $(head -c 300 "$WORK/resp.json")"
+
 finish
