@@ -99,5 +99,15 @@ code=$(curl -s -o "$WORK/resp.json" -w '%{http_code}' -H 'Content-Type: applicat
 expect 0 "heterogeneous search (map $map2): 25 learnwares" -- \
   "$LW" search --server "$url" --rkme "$WORK/user_rkme.json" --input-desc "$WORK/desc.txt"
 
+# A user of the server reuses on their own machine: download, a local dock, a map of its own.
+mkdir -p "$WORK/dl"
+expect 0 "" -- "$LW" download 00000003 00000004 00000005 --server "$url" -o "$WORK/dl" -q
+expect 0 "00000003  usable" -- "$LW" dock add --dock "$WORK/local" -q "$WORK"/dl/learnware-0000000[345].zip
+expect 0 "no heterogeneous map yet" -- "$LW" dock hetero --dock "$WORK/local"
+expect 0 "generation 1, trained on 3 learnwares" -- "$LW" dock hetero train --dock "$WORK/local" --hetero-steps 30
+expect 0 "300 predictions from 3 learnwares of other feature spaces" -- "$LW" reuse --dock "$WORK/local" \
+  --learnwares 00000001,00000002,00000003 --method average --data "$WORK/user.csv" \
+  --input-desc "$WORK/desc.txt" -o "$WORK/pred_local.csv"
+
 expect 2 "hetero takes no argument, or 'train'" -- "$LW" dock hetero now
 finish
