@@ -76,7 +76,63 @@ export function makeUserRkme(dir, name, centres, dim = 4) {
   return out;
 }
 
-// `learnware serve` on a free port with a fresh dock and a first admin.
+// The reference fixtures ($LW_SHARED_DIR/reference/fixtures, as for the
+// end-to-end tests).
+export function fixturesDir() {
+  const shared = process.env.LW_SHARED_DIR || path.join(repo, '..', 'shared');
+  const dir = path.join(shared, 'reference', 'fixtures');
+  if (!fs.existsSync(path.join(dir, 'search30', 'learnwares'))) {
+    throw new Error(`no reference fixtures at ${dir}: set LW_SHARED_DIR to the shared folder`);
+  }
+  return dir;
+}
+
+// DIR/dock holding `count` table learnwares of the search30 fixture (10
+// described columns each; the model sums them) and the heterogeneous map
+// they train (few steps: this checks the UI, not the map's quality), as
+// tests/e2e/hetero_cli.sh makes it.  Also a user's RKME of 5 other columns
+// (the first 5 of gmm_n1000_d10.csv), whose descriptions are "feature 0"
+// .. "feature 4".  Returns {dock, userRkme}.
+export function makeHeteroDock(dir, count = 20) {
+  const fixtures = fixturesDir();
+  const market = path.join(fixtures, 'search30', 'learnwares');
+  const model = JSON.stringify({format: 'learnware-model', version: 1, kind: 'linear', task: 'regression',
+    input_dim: 10, output_dim: 1, layers: [{weights: [Array(10).fill(1)], bias: [0], activation: 'identity'}]});
+  const zips = [];
+  for (let i = 0; i < count; i++) {
+    const id = String(i).padStart(8, '0');
+    const d = path.join(dir, 'hetero-src', id);
+    fs.mkdirSync(d, {recursive: true});
+    fs.copyFileSync(path.join(market, `${id}.rkme.json`), path.join(d, 'stat_spec.json'));
+    fs.copyFileSync(path.join(market, `${id}.semantic.json`), path.join(d, 'semantic_specification.json'));
+    fs.writeFileSync(path.join(d, 'model.json'), model);
+    const zip = path.join(dir, 'hetero-src', `${id}.zip`);
+    lw('pack', d, '-o', zip, '-q', '--kind', 'linear', '--model-file', 'model.json', '--input-shape', '10',
+      '--output-shape', '1', '--semantic', 'semantic_specification.json');
+    zips.push(zip);
+  }
+  const dock = path.join(dir, 'dock');
+  lw('dock', 'init', dock);
+  lw('dock', 'add', '-d', dock, '-q', '--hetero-steps', '30', ...zips);
+  const csv = path.join(dir, 'user5.csv');
+  const lines = fs.readFileSync(path.join(fixtures, 'gmm_n1000_d10.csv'), 'utf8').split('\n').filter(Boolean);
+  fs.writeFileSync(csv, `${lines.slice(0, 300).map((l) => l.split(',').slice(0, 5).join(',')).join('\n')}\n`);
+  const userRkme = path.join(dir, 'user5.json');
+  lw('spec', 'table', csv, '-o', userRkme, '-k', '20', '-q');
+  return {dock, userRkme};
+}
+
+// A text RKME of a few lines (`learnware spec text`).
+export function makeTextRkme(dir, name, lines) {
+  const txt = path.join(dir, `${name}.txt`);
+  fs.writeFileSync(txt, `${lines.join('\n')}\n`);
+  const out = path.join(dir, `${name}.json`);
+  lw('spec', 'text', txt, '-o', out, '-q');
+  return out;
+}
+
+// `learnware serve` on a free port with DIR/dock (a fresh one unless made
+// before) and a first admin.
 export async function startServer(dir, admin) {
   const args = ['serve', '--dock', path.join(dir, 'dock'), '--listen', '127.0.0.1:0', '--set', `web_root=${path.join(repo, 'web')}`];
   const proc = spawn(LW, args, {

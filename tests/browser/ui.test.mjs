@@ -1,7 +1,9 @@
 // The web UI in headless Chromium against a real `learnware serve`:
 // register, log in, submit (multipart and resumable), search with an RKME,
 // the detail page and its picture, download, API tokens, log out, the admin
-// summary, and injection strings rendered inert.
+// summary, and injection strings rendered inert.  Then, on a second dock
+// with a heterogeneous map: column descriptions (a wrong count refused in
+// the form), learnwares of other feature spaces, a text specification.
 //
 // Needs: the learnware binary ($LW, default build/learnware), /usr/bin/chromium
 // ($CHROMIUM), and playwright-core (npm ci in tests/browser).  Screenshots
@@ -11,7 +13,7 @@ import {describe, it, before, after} from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import {tmpDir, makeLearnware, makeUserRkme, startServer, launchBrowser} from './helpers.mjs';
+import {tmpDir, makeLearnware, makeUserRkme, makeHeteroDock, makeTextRkme, startServer, launchBrowser} from './helpers.mjs';
 
 const XSS = '<img src=x onerror=window.__xss=1>';
 const ADMIN = {email: 'admin@example.org', password: 'admin-password-1'};
@@ -184,6 +186,12 @@ describe('learnware dock web UI', {timeout: 300000}, () => {
     await page.goBack();
     await page.locator('.summary', {hasText: 'ranked'}).waitFor();
     await page.getByText('Using “user_near_zero.json” from your last search').waitFor();
+    // described columns: this dock has no heterogeneous map, and says why
+    await page.getByLabel('Describe your columns').fill('first\nsecond\nthird\nfourth');
+    await page.getByRole('button', {name: 'Search', exact: true}).click();
+    await page.locator('.hetero-why', {hasText: /^No search of other feature spaces: .*map/}).waitFor();
+    assert.equal(await page.locator('.result').first().locator('a.result-name').getAttribute('href'), `#/learnware/${fx.plainId}`);
+    await page.getByLabel('Describe your columns').fill('');
   });
 
   step('searches with data from both learnwares and sees the mixture with its weights', async () => {
@@ -336,5 +344,117 @@ describe('learnware dock web UI', {timeout: 300000}, () => {
   step('raised no uncaught page errors', async () => {
     assert.deepEqual(pageErrors, []);
     assert.equal(await xssFired(), undefined);
+  });
+});
+
+describe('search across feature spaces and kinds of specification', {timeout: 120000}, () => {
+  let dir;
+  let shots;
+  let server;
+  let browser;
+  let page;
+  let failed = false;
+  const pageErrors = [];
+  const searches = []; // the POST /api/v1/search requests, with their bodies
+  const fx = {};
+
+  before(async () => {
+    dir = tmpDir();
+    shots = process.env.LW_BROWSER_SHOTS || path.join(dir, 'shots');
+    fs.mkdirSync(shots, {recursive: true});
+    Object.assign(fx, makeHeteroDock(dir));
+    fx.text = makeTextRkme(dir, 'user_text', ['the quick brown fox', 'jumps over the lazy dog', 'a learnware dock']);
+    server = await startServer(dir, ADMIN);
+    browser = await launchBrowser();
+    page = await (await browser.newContext({viewport: {width: 1280, height: 900}})).newPage();
+    page.setDefaultTimeout(15000);
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    // Routed (and let through) so that a multipart body's fields can be read.
+    await page.route((url) => url.pathname === '/api/v1/search', (route) => {
+      if (route.request().method() === 'POST') searches.push(route.request().postData() || '');
+      return route.continue();
+    });
+  });
+
+  after(async () => {
+    if (browser) await browser.close();
+    if (server) await server.stop();
+    if (failed || process.env.LW_BROWSER_KEEP) console.log(`# browser test files kept in ${dir} (screenshots in ${shots})`);
+    else if (dir) fs.rmSync(dir, {recursive: true, force: true});
+  });
+
+  const shot = (name) => page.screenshot({path: path.join(shots, `${name}.png`), fullPage: true});
+  const step = (name, fn) => it(name, async (t) => {
+    if (failed) return t.skip('an earlier step failed');
+    try {
+      await fn();
+    } catch (err) {
+      failed = true;
+      if (page) await shot(`FAILED-${name.replace(/\W+/g, '-')}`).catch(() => {});
+      throw err;
+    }
+  });
+  const describeBox = () => page.getByLabel('Describe your columns');
+  const search = () => page.getByRole('button', {name: 'Search', exact: true}).click();
+  const featureLines = (k) => Array.from({length: k}, (_, i) => `feature ${i}`).join('\n');
+
+  step('refuses column descriptions of the wrong count in the form, sending nothing', async () => {
+    await page.goto(`${server.url}/#/search`);
+    await page.locator('.result').first().waitFor(); // the initial listing
+    assert.ok(await describeBox().isHidden(), 'no descriptions without an RKME file');
+    await page.getByLabel('RKME specification (JSON)').setInputFiles(fx.userRkme);
+    await describeBox().waitFor();
+    await page.locator('.describe-columns .hint', {hasText: 'has 5 columns'}).waitFor();
+    await describeBox().fill(featureLines(4));
+    const before = searches.length;
+    await search();
+    await page.locator('.describe-columns').getByRole('alert')
+      .filter({hasText: 'You described 4 columns, but “user5.json” has 5'}).waitFor();
+    assert.equal(searches.length, before, 'no search request for a wrong count');
+    await shot('search-describe-wrong');
+  });
+
+  step('finds learnwares of other feature spaces through the heterogeneous map', async () => {
+    await describeBox().fill(featureLines(5));
+    const before = searches.length;
+    await search();
+    const other = page.getByRole('region', {name: 'Learnwares of other feature spaces'});
+    await other.waitFor();
+    assert.equal(searches.length, before + 1);
+    // multipart: the semantic field carries the RKME's dimension and one description per line
+    const m = /name="semantic"\r?\n\r?\n(\{.*?\})\r?\n--/s.exec(searches.at(-1));
+    assert.ok(m, `a semantic field in ${searches.at(-1)}`);
+    assert.deepEqual(JSON.parse(m[1]).Input, {Dimension: 5,
+      Description: {0: 'feature 0', 1: 'feature 1', 2: 'feature 2', 3: 'feature 3', 4: 'feature 4'}});
+    // none of the dock's learnwares has the user's 5 columns; all 20 are compared in the shared space
+    await page.locator('.summary', {hasText: /^0 learnwares ranked by how well their data match your table specification “user5\.json”/}).waitFor();
+    assert.match(await other.locator('.summary').textContent(), /learnwares? of other feature spaces ranked \(20 compared\)/);
+    assert.match(await other.textContent(), /trained on tables with other columns.*learnware reuse --input-desc/s);
+    const results = other.locator('.result');
+    assert.ok(await results.count() >= 1);
+    assert.match(await results.first().locator('a.result-name').getAttribute('href'), /^#\/learnware\/\d{8}$/);
+    assert.match(await results.first().locator('.score-value').textContent(), /^score \d/);
+    assert.match(await results.first().locator('.mmd').textContent(), /^MMD² \d/);
+    const weights = (await other.locator('.mixture .weight-value').allTextContents()).map(Number);
+    assert.ok(weights.length >= 1 && Math.abs(weights.reduce((s, w) => s + w, 0) - 1) < 0.01, `weights ${weights}`);
+    assert.doesNotMatch(await page.locator('.results').textContent(), /\b(null|undefined|NaN)\b/);
+    await shot('search-heterogeneous');
+  });
+
+  step('searches with a text specification and says so', async () => {
+    await page.getByLabel('RKME specification (JSON)').setInputFiles(fx.text);
+    await page.locator('.describe-columns .hint', {hasText: 'table specifications only'}).waitFor();
+    assert.ok(await describeBox().isDisabled());
+    const before = searches.length;
+    await search();
+    await page.locator('.summary', {hasText: /ranked by how well their data match your text specification “user_text\.json”/}).waitFor();
+    assert.equal(searches.length, before + 1);
+    assert.match(searches.at(-1), /name="semantic"/);
+    assert.ok(!searches.at(-1).includes('"Input"'), 'no column descriptions with a text specification');
+    assert.equal(await page.getByRole('region', {name: 'Learnwares of other feature spaces'}).count(), 0);
+  });
+
+  step('raised no uncaught page errors', async () => {
+    assert.deepEqual(pageErrors, []);
   });
 });
