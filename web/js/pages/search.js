@@ -199,7 +199,8 @@ function show(answer, tax, results, run, {file, kind, described}) {
   const spec = `${kind ? `your ${kind} specification` : 'your RKME'}${file ? ` “${file.name}”` : ''}`;
   const summary = statistical
     ? `${n(answer.total, 'learnware', 'learnwares')} ranked by how well their data match ${spec}` +
-      (answer.candidates !== undefined ? ` (${answer.candidates} passed the tag filter)` : '')
+      (answer.candidates !== undefined && answer.semantic_matches !== undefined
+        ? ` (${answer.candidates} compared, of ${answer.semantic_matches} that passed the tag filter)` : '')
     : `${n(answer.total, 'learnware matches', 'learnwares match')}${answer.fuzzy ? ' (closest names: no exact match)' : ''}`;
   const parts = [h('p', {class: 'summary'}, summary)];
   if (statistical) parts.push(mixtureView(answer.mixture, 'Recommended combination', 'h2'));
