@@ -106,12 +106,58 @@ static void slot_empty(lw_dock *d, lw__dock_cached *slot)
 	memset(slot, 0, sizeof(*slot));
 }
 
+/* Pairs of image specifications: 2^16 slots, a table that fills is emptied. */
+#define PAIRS_CAP 65536
+
+static void pairs_clear(lw_dock *d)
+{
+	if (d->pairs)
+		memset(d->pairs, 0, d->pairs_cap * sizeof(*d->pairs));
+	d->pairs_used = 0;
+}
+
+static size_t pair_home(uint64_t a, uint64_t b)
+{
+	return (size_t)((a * 0x9e3779b97f4a7c15ULL) ^ (b * 0xc2b2ae3d27d4eb4fULL)) & (PAIRS_CAP - 1);
+}
+
+int lw__dock_pair_get(const lw_dock *d, uint64_t a, uint64_t b, double *v)
+{
+	if (!d->pairs)
+		return 0;
+	for (size_t i = pair_home(a, b); d->pairs[i].a; i = (i + 1) & (PAIRS_CAP - 1))
+		if (d->pairs[i].a == a && d->pairs[i].b == b) {
+			*v = d->pairs[i].v;
+			return 1;
+		}
+	return 0;
+}
+
+void lw__dock_pair_put(lw_dock *d, uint64_t a, uint64_t b, double v)
+{
+	size_t i;
+
+	if (!d->pairs && !(d->pairs = lw__calloc(PAIRS_CAP, sizeof(*d->pairs))))
+		return; /* a cache: doing without is fine */
+	d->pairs_cap = PAIRS_CAP;
+	if (d->pairs_used + 1 > PAIRS_CAP / 2)
+		pairs_clear(d);
+	for (i = pair_home(a, b); d->pairs[i].a; i = (i + 1) & (PAIRS_CAP - 1))
+		if (d->pairs[i].a == a && d->pairs[i].b == b)
+			return;
+	d->pairs[i].a = a;
+	d->pairs[i].b = b;
+	d->pairs[i].v = v;
+	d->pairs_used++;
+}
+
 static void cache_clear(lw_dock *d)
 {
 	for (size_t i = 0; i < d->cache_cap; i++)
 		slot_empty(d, &d->cache[i]);
 	d->cache_used = 0;
 	d->media_bytes = 0;
+	pairs_clear(d);
 }
 
 /*
@@ -124,6 +170,9 @@ void lw__dock_uncache(lw_dock *d, const char *id)
 	size_t mask = d->cache_cap - 1, hole, j;
 	lw__dock_cached *slot;
 
+	/* A changed specification may be in any cached pair. */
+	if (key)
+		pairs_clear(d);
 	if (!key || !d->cache_used || (slot = cache_slot(d, key))->id != key)
 		return;
 	slot_empty(d, slot);
@@ -606,6 +655,7 @@ void lw_dock_free(lw_dock *d)
 	}
 	free(d->unpacked);
 	free(d->cache);
+	free(d->pairs);
 	lw_index_free(d->ix);
 	lw_hetero_map_free(d->hmap);
 	lw_taxonomy_free(d->tax);

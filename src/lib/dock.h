@@ -38,6 +38,9 @@ struct lw_dock {
 	lw__dock_cached *cache;
 	size_t cache_cap, cache_used;
 	size_t media_bytes; /* held by cached text and image specifications */
+	/* <a, b> of image learnwares' specifications (cnn_gp is costly); emptied with the cache. */
+	struct lw__pair_inner *pairs;
+	size_t pairs_cap, pairs_used;
 	char **unpacked; /* folders lw_dock_model_open made, removed on free */
 	size_t n_unpacked;
 	/* The heterogeneous map as of the newest "hetero.map" event seen (dock_hetero.c). */
@@ -125,6 +128,16 @@ int lw__dock_hetero_map(const lw_hetero_map **out, lw_dock *d);
  */
 int lw__dock_hetero_spec(const lw_hetero_spec **out, lw_hetero_spec **owned, lw_dock *d,
 			 const char *id, const lw_rkme *rkme, const lw_semantic *sem);
+
+/* A cached inner product of two image learnwares' specifications (keys a < b). */
+struct lw__pair_inner {
+	uint64_t a, b; /* 0, 0: empty */
+	double v;
+};
+
+/* The cached <a, b>, 1 when found; remember one (dropped when the table is full). */
+int lw__dock_pair_get(const lw_dock *d, uint64_t a, uint64_t b, double *v);
+void lw__dock_pair_put(lw_dock *d, uint64_t a, uint64_t b, double v);
 
 /* Whether a semantic specification describes any of the dim input columns it declares. */
 int lw__dock_described(const lw_semantic *s, size_t dim);

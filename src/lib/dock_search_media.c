@@ -128,6 +128,7 @@ static int gather(media_set *m, lw_dock *d, const lw__semantic_set *s, const lw_
 /* --- the image kernel's search space ------------------------------------------ */
 
 typedef struct {
+	lw_dock *d;
 	const lw_rkme_image *user;
 	const media_set *m;
 	double *dist; /* every candidate's MMD^2, kept for the mixture members */
@@ -144,24 +145,47 @@ static int image_dist_all(double *d, void *payload)
 	return err;
 }
 
+/* <u, c> from MMD^2 = <u,u> + <c,c> - 2<u,c>: dist_all already paid for it. */
 static int image_inner_user(double *out, size_t i, void *payload)
 {
 	image_space *sp = payload;
+	const lw_rkme_image *c = sp->m->spec[i];
 
-	return lw_rkme_image_inner(out, sp->user, sp->m->spec[i]);
+	if (isfinite(sp->dist[i])) {
+		*out = 0.5 * (sp->user->self_inner + c->self_inner - sp->dist[i]);
+		return 0;
+	}
+	return lw_rkme_image_inner(out, sp->user, c);
 }
 
+/* Learnwares' specifications do not change between searches: their products are cached. */
 static int image_inner(double *out, size_t i, size_t j, void *payload)
 {
 	image_space *sp = payload;
+	const lw_rkme_image *a = sp->m->spec[i], *b = sp->m->spec[j];
+	uint64_t ka = lw__dock_key(sp->m->ids[i]), kb = lw__dock_key(sp->m->ids[j]), t;
+	int err;
 
-	return lw_rkme_image_inner(out, sp->m->spec[i], sp->m->spec[j]);
+	if (i == j) {
+		*out = a->self_inner;
+		return 0;
+	}
+	if (ka > kb) {
+		t = ka;
+		ka = kb;
+		kb = t;
+	}
+	if (lw__dock_pair_get(sp->d, ka, kb, out))
+		return 0;
+	if ((err = lw_rkme_image_inner(out, a, b)) == 0)
+		lw__dock_pair_put(sp->d, ka, kb, *out);
+	return err;
 }
 
-static int search_image(lw_stat_search_result *r, double *dist, const media_set *m,
+static int search_image(lw_stat_search_result *r, double *dist, lw_dock *d, const media_set *m,
 			const lw_dock_query *q)
 {
-	image_space sp = { q->image, m, dist };
+	image_space sp = { d, q->image, m, dist };
 	lw_search_space space;
 
 	memset(&space, 0, sizeof(space));
@@ -235,7 +259,7 @@ int lw__dock_search_media(lw_dock_result *out, lw_dock *d, const lw__semantic_se
 		err = LW_ENOMEM;
 		goto done;
 	}
-	err = m.kind == LW__MEDIA_TEXT ? search_text(&r, dist, &m, q) : search_image(&r, dist, &m, q);
+	err = m.kind == LW__MEDIA_TEXT ? search_text(&r, dist, &m, q) : search_image(&r, dist, d, &m, q);
 	if (err == 0)
 		err = lw__dock_stat_results(out, d, (const char(*)[16])m.ids, &r, dist, NULL, NULL,
 					    q->max_results);

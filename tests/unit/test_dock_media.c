@@ -283,6 +283,19 @@ static void test_dock_search_image__ranks_by_the_cnn_gp_mmd(void **state)
 	assert_string_equal(r.hits[0].name, "discs");
 	if (r.count == 2)
 		assert_true(r.hits[0].mmd2 < r.hits[1].mmd2);
+	{
+		/* Again, with the learnwares' products from the handle's cache: the same answer. */
+		lw_dock_result again;
+
+		assert_int_equal(lw_dock_search(&again, d, &q), 0);
+		assert_int_equal(again.count, r.count);
+		assert_int_equal(again.mixture_count, r.mixture_count);
+		for (size_t i = 0; i < r.count; i++)
+			assert_true(again.hits[i].mmd2 == r.hits[i].mmd2);
+		if (r.mixture_count)
+			lwt_assert_near(again.mixture_mmd2, r.mixture_mmd2, 1e-12);
+		lw_dock_result_dispose(&again);
+	}
 	lw_dock_result_dispose(&r);
 
 	/* Two user specifications at once is a bad query. */
