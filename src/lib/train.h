@@ -85,6 +85,25 @@ int lw__train_logistic(lw_model **out, lw_train_report *r, const lw__fit *f);
 int lw__train_mlp(lw_model **out, lw_train_report *r, const lw__fit *f);
 int lw__train_xgboost(lw_model **out, lw_train_report *r, const lw__fit *f);
 
+/*
+ * When the logistic trainer's L-BFGS stops: after max_iter iterations, or
+ * once the gradient's largest entry (or, euclidean, its length, which a
+ * rotation of the inputs keeps) is at most tol.
+ */
+typedef struct {
+	unsigned int max_iter;
+	double tol;
+	bool euclidean;
+} lw__logistic_stop;
+
+/*
+ * The logistic trainer's solver on prepared rows Z (n x d, no missing
+ * cells), labels y in 0..k-1 and penalty l2: theta ([W (k x d), b (k)])
+ * is the start and receives the minimum; *iters the iterations taken.
+ */
+int lw__logistic_minimize(double *theta, const lw_mat *Z, const double *y, size_t k, double l2,
+			  const lw__logistic_stop *stop, unsigned *iters);
+
 /* Store the fit's class and feature names in b. */
 int lw__builtin_set_names(lw__builtin *b, const lw__fit *f);
 

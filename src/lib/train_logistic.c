@@ -5,6 +5,8 @@
  * minimised by L-BFGS with a backtracking (Armijo) line search.  Two
  * classes are the same model with two rows of weights, so binary and
  * multi-class problems share one path and both predict probabilities.
+ * lw__logistic_minimize exposes the solver on prepared rows, from a given
+ * start and with its own stop, for feature augmentation's penalty path.
  */
 #include <cblas.h>
 #include <math.h>
@@ -132,6 +134,11 @@ static double norm_inf(const double *g, size_t n)
 	return m;
 }
 
+static double grad_norm(const double *g, size_t n, const lw__logistic_stop *stop)
+{
+	return stop->euclidean ? cblas_dnrm2((int)n, g, 1) : norm_inf(g, n);
+}
+
 typedef struct {
 	double *x, *g, *x1, *g1, *dir;
 } vectors;
@@ -157,7 +164,9 @@ static bool line_search(problem *p, vectors *v, double *f, double t, size_t n)
 	return false;
 }
 
-static int minimize(problem *p, double *theta, const lw_train_options *o, unsigned *iters)
+/* L-BFGS from theta until stop says; o (or NULL) gets progress and may cancel. */
+static int minimize(problem *p, double *theta, const lw__logistic_stop *stop,
+		    const lw_train_options *o, unsigned *iters)
 {
 	size_t n = p->k * p->d + p->k;
 	lbfgs h = { n, 0, 0, { NULL }, { NULL }, { 0 } };
@@ -174,11 +183,11 @@ static int minimize(problem *p, double *theta, const lw_train_options *o, unsign
 	    !(v.g1 = lw__mallocarray(n, sizeof(double))) || !(v.dir = lw__mallocarray(n, sizeof(double))))
 		goto done;
 	f = eval(p, v.x, v.g);
-	for (err = 0; it < o->max_iter && norm_inf(v.g, n) > GRAD_TOL; it++) {
+	for (err = 0; it < stop->max_iter && grad_norm(v.g, n, stop) > stop->tol; it++) {
 		direction(v.dir, &h, v.g);
 		f_old = f;
 		/* The first step has no curvature yet: scale it to a unit move. */
-		if (!line_search(p, &v, &f, h.used ? 1.0 : 1.0 / (1.0 + norm_inf(v.g, n)), n)) {
+		if (!line_search(p, &v, &f, h.used ? 1.0 : 1.0 / (1.0 + grad_norm(v.g, n, stop)), n)) {
 			if (!h.used)
 				break;
 			/* A stale curvature model: restart from steepest descent once. */
@@ -188,7 +197,7 @@ static int minimize(problem *p, double *theta, const lw_train_options *o, unsign
 		remember(&h, v.x1, v.x, v.g1, v.g);
 		memcpy(v.x, v.x1, n * sizeof(double));
 		memcpy(v.g, v.g1, n * sizeof(double));
-		if ((err = lw__train_progress(o, (double)(it + 1) / o->max_iter)) < 0)
+		if (o && (err = lw__train_progress(o, (double)(it + 1) / stop->max_iter)) < 0)
 			goto done;
 		if (f_old - f <= F_TOL * (fabs(f) > 1 ? fabs(f) : 1)) {
 			it++;
@@ -212,6 +221,7 @@ int lw__train_logistic(lw_model **out, lw_train_report *r, const lw__fit *f)
 {
 	size_t d = f->X.cols, k = f->k, widths[2] = { d, k };
 	problem p = { NULL, f->y, k, d, f->o->l2, NULL };
+	lw__logistic_stop stop = { f->o->max_iter, GRAD_TOL, false };
 	lw__builtin *b = NULL;
 	lw_mat Z = LW_MAT_INIT;
 	double *theta = NULL;
@@ -229,7 +239,7 @@ int lw__train_logistic(lw_model **out, lw_train_report *r, const lw__fit *f)
 		err = LW_ENOMEM;
 		goto done;
 	}
-	if ((err = minimize(&p, theta, f->o, &r->iterations)) < 0)
+	if ((err = minimize(&p, theta, &stop, f->o, &r->iterations)) < 0)
 		goto done;
 	memcpy(b->layers[0].w, theta, k * d * sizeof(double));
 	memcpy(b->layers[0].b, theta + k * d, k * sizeof(double));
@@ -240,6 +250,19 @@ done:
 	lw__builtin_free(b);
 	lw_mat_dispose(&Z);
 	free(theta);
+	free(p.S);
+	return err;
+}
+
+int lw__logistic_minimize(double *theta, const lw_mat *Z, const double *y, size_t k, double l2,
+			  const lw__logistic_stop *stop, unsigned *iters)
+{
+	problem p = { Z, y, k, Z->cols, l2, lw__mallocarray(Z->rows, k * sizeof(double)) };
+	int err;
+
+	if (!p.S)
+		return LW_ENOMEM;
+	err = minimize(&p, theta, stop, NULL, iters);
 	free(p.S);
 	return err;
 }

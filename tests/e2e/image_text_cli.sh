@@ -169,10 +169,12 @@ above "$(accuracy "$WORK/r1.csv" "$WORK/truth.txt")" 0.6
 expect 0 "200 predictions from 2 learnwares" -- "$LW" reuse --dock "$dock" --learnwares 00000001,00000003 \
   --method average --images "$test_img" --limit 200 -o "$WORK/r2.csv"
 above "$(accuracy "$WORK/r2.csv" "$WORK/truth.txt")" 0.6
-# (ensemble-pruning: feature-augment's cross-validated logistic over 1024 pixels takes minutes)
 expect 0 "200 predictions from 2 learnwares" -- "$LW" reuse --dock "$dock" --learnwares 00000001,00000003 \
   --method ensemble-pruning --images "$test_img" --labels "$test_lab" --limit 200 -o "$WORK/r3.csv"
 above "$(accuracy "$WORK/r3.csv" "$WORK/truth.txt")" 0.6
+expect 0 "200 predictions from 2 learnwares" -- "$LW" reuse --dock "$dock" --learnwares 00000001,00000003 \
+  --method feature-augment --images "$test_img" --labels "$test_lab" --limit 200 -o "$WORK/r3a.csv"
+above "$(accuracy "$WORK/r3a.csv" "$WORK/truth.txt")" 0.6
 
 # Text: predictions are class indices, the classes sorted (games, science, sound).
 sed 's/^games$/0/; s/^science$/1/; s/^sound$/2/' "$WORK/sections.txt" >"$WORK/section_ids.txt"

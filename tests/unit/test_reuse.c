@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "model.h"
 #include "reuse.h"
@@ -778,6 +779,116 @@ static void test_reuse_augment__classification_learns_a_relabelling(void **state
 	lw_model_free(m[0].model);
 }
 
+/* A softmax model over mu's columns scoring class c by mu_c . x - |mu_c|^2 / 2: the nearest mean. */
+static lw_model *nearest_mean(const lw_mat *mu)
+{
+	size_t k = mu->rows, d = mu->cols, cap = 256 + k * d * 26, at;
+	char *json = malloc(cap);
+	lw_model *m;
+
+	assert_non_null(json);
+	at = (size_t)snprintf(json, cap, "{\"format\":\"learnware-model\",\"version\":1,"
+			      "\"kind\":\"logistic\",\"task\":\"classification\",\"input_dim\":%zu,"
+			      "\"output_dim\":%zu,\"layers\":[{\"weights\":[", d, k);
+	for (size_t c = 0; c < k; c++)
+		for (size_t j = 0; j < d; j++)
+			at += (size_t)snprintf(json + at, cap - at, "%s%.6f%s", j ? "," : c ? ",[" : "[",
+					       lw_mat_row(mu, c)[j], j + 1 == d ? "]" : "");
+	at += (size_t)snprintf(json + at, cap - at, "],\"bias\":[");
+	for (size_t c = 0; c < k; c++) {
+		double b = -0.5 * cblas_ddot((int)d, lw_mat_row(mu, c), 1, lw_mat_row(mu, c), 1);
+
+		at += (size_t)snprintf(json + at, cap - at, "%s%.6f", c ? "," : "", b);
+	}
+	snprintf(json + at, cap - at, "],\"activation\":\"softmax\"}]}");
+	m = model_json(json);
+	free(json);
+	return m;
+}
+
+static double seconds(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/*
+ * Wide rows and many classes (the shape of a few hundred images or texts
+ * with their embeddings): the cross-validated fit takes a second or so, not
+ * the minutes a cold start per C and threaded BLAS took, and the member's
+ * outputs make it beat a logistic model on the user's rows alone.
+ */
+static void test_reuse_augment__wide_many_classes_fast_and_better(void **state)
+{
+	size_t d = 400, k = 12, n = 120, nt = 360, right_aug = 0, right_own = 0;
+	lw_reuse_options o = LW_REUSE_OPTIONS_INIT;
+	lw_train_options to = LW_TRAIN_OPTIONS_INIT;
+	lw_reuse_member m[1] = { { "means", NULL, NULL } };
+	lw_mat mu, noisy, X, T, P, Q;
+	lw_model *own = NULL;
+	lw_reuser *r;
+	double *y = malloc(n * sizeof(double)), *yt = malloc(nt * sizeof(double)), t0, secs;
+	lw_rng rng;
+
+	(void)state;
+	lw_rng_seed(&rng, 120);
+	assert_int_equal(lw_mat_init(&mu, k, d), 0);
+	assert_int_equal(lw_mat_init(&noisy, k, d), 0);
+	for (size_t i = 0; i < k * d; i++) {
+		mu.data[i] = 0.15 * lw_rng_normal(&rng);
+		noisy.data[i] = mu.data[i] + 0.15 * lw_rng_normal(&rng);
+	}
+	assert_int_equal(lw_mat_init(&X, n, d), 0);
+	assert_int_equal(lw_mat_init(&T, nt, d), 0);
+	for (size_t i = 0; i < n + nt; i++) {
+		double *x = i < n ? lw_mat_row(&X, i) : lw_mat_row(&T, i - n);
+
+		(i < n ? y : yt)[i < n ? i : i - n] = (double)(i % k);
+		for (size_t j = 0; j < d; j++)
+			x[j] = lw_mat_row(&mu, i % k)[j] + lw_rng_normal(&rng);
+	}
+	m[0].model = nearest_mean(&noisy);
+	o.method = LW_REUSE_FEATURE_AUGMENT;
+	o.task = LW_TASK_CLASSIFICATION;
+	t0 = seconds();
+	r = fit_ok(m, 1, &X, NULL, y, &o);
+	secs = seconds() - t0;
+	if (secs > 15)
+		fail_msg("the fit took %.1f s", secs);
+	predict_ok(&P, r, m, 1, &T);
+	to.kind = LW_MODEL_LOGISTIC;
+	to.task = LW_TASK_CLASSIFICATION;
+	to.holdout = 0;
+	assert_int_equal(lw_train(&own, NULL, &X, y, &to), 0);
+	assert_int_equal(lw_model_predict(&Q, own, &T), 0);
+	for (size_t i = 0; i < nt; i++) {
+		const double *q = lw_mat_row(&Q, i);
+		size_t c = 0;
+
+		for (size_t j = 1; j < k; j++)
+			c = q[j] > q[c] ? j : c;
+		right_own += (double)c == yt[i];
+		right_aug += P.data[i] == yt[i];
+	}
+	print_message("wide augment: %.2f s, %zu vs own %zu of %zu right\n", secs, right_aug,
+		      right_own, nt);
+	if (right_aug < right_own + nt / 20)
+		fail_msg("augment %zu of %zu right, the user's own model %zu", right_aug, nt, right_own);
+	lw_mat_dispose(&P);
+	lw_mat_dispose(&Q);
+	lw_model_free(own);
+	lw_reuser_free(r);
+	lw_model_free(m[0].model);
+	lw_mat_dispose(&mu);
+	lw_mat_dispose(&noisy);
+	lw_mat_dispose(&X);
+	lw_mat_dispose(&T);
+	free(y);
+	free(yt);
+}
+
 /* ---- errors ---------------------------------------------------------------- */
 
 static void test_reuse_errors__members_and_shapes(void **state)
@@ -1149,6 +1260,7 @@ int main(void)
 		cmocka_unit_test(test_reuse_ridge__loo_matches_refitting),
 		cmocka_unit_test(test_reuse_augment__recovers_member_and_feature),
 		cmocka_unit_test(test_reuse_augment__classification_learns_a_relabelling),
+		cmocka_unit_test(test_reuse_augment__wide_many_classes_fast_and_better),
 		cmocka_unit_test(test_reuse_errors__members_and_shapes),
 		cmocka_unit_test(test_reuse_errors__labels),
 		cmocka_unit_test(test_reuse_errors__options_and_selector_inputs),
