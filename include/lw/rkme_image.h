@@ -137,7 +137,13 @@ LW_EXTERN(int) lw_rkme_image_dist_many(double *out, const lw_rkme_image *a,
  */
 LW_EXTERN(int) lw_rkme_image_self_dist(double *out, const lw_rkme_image *r);
 
-/** The reference searcher's transform of image distances: 1 - exp(-d / 5e-5). */
+/**
+ * The transform of image distances before they become search scores:
+ * 1 - exp(-d / 1e-2).  The reference's searcher divides by 5e-5, which
+ * sends every distance between fitted specifications to 1; 1e-2 is about
+ * the median user-to-learnware distance measured by bench_image
+ * (docs/rkme-image.md).  Monotone: ranking by it is ranking by d.
+ */
 LW_EXTERN(double) lw_rkme_image_score_transform(double d);
 
 /**

@@ -49,8 +49,8 @@ static const char dist_usage[] =
 	"usage: learnware spec dist A.json B.json [--json]\n"
 	"\n"
 	"Image specifications: the squared MMD in the cnn_gp kernel (the reference's\n"
-	"search kernel), <A,A> - 2<A,B> + <B,B>; with --json also the reference\n"
-	"searcher's transform of it, 1 - exp(-d / 5e-5).\n";
+	"search kernel), <A,A> - 2<A,B> + <B,B>; with --json also the dock's\n"
+	"image score transform of it, 1 - exp(-d / 1e-2) (docs/rkme-image.md).\n";
 
 static const char show_usage[] =
 	"usage: learnware spec show SPEC.json [--json]\n"
