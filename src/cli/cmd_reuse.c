@@ -233,26 +233,6 @@ static void free_each(char **v)
 	free(v);
 }
 
-/* One block holding the pointers and the strings, as the data readers
- * return names, so that lw_data_free_names releases either. */
-static char **pack_names(char **v, size_t n)
-{
-	size_t bytes = (n + 1) * sizeof(char *);
-	char **out, *p;
-
-	for (size_t i = 0; i < n; i++)
-		bytes += strlen(v[i]) + 1;
-	if (!(out = malloc(bytes)))
-		return NULL;
-	p = (char *)(out + n + 1);
-	for (size_t i = 0; i < n; i++) {
-		out[i] = strcpy(p, v[i]);
-		p += strlen(v[i]) + 1;
-	}
-	out[n] = NULL;
-	return out;
-}
-
 /* Labels in their own file: the first field of each line; a header line is
  * recognised by the count (one line more than the data has rows). */
 static int read_label_file(char ***out, const char *path, size_t rows)
@@ -299,7 +279,7 @@ static int read_label_file(char ***out, const char *path, size_t rows)
 		lw_error_set(LW_ERRCLASS_DATA, "%s has %zu labels for %zu rows of data", path, n, rows);
 		return LW_EINVALID;
 	}
-	*out = pack_names(v, n);
+	*out = cli_pack_strings(v, n);
 	free_each(v);
 	return *out ? 0 : LW_ENOMEM;
 }

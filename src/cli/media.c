@@ -178,8 +178,7 @@ int cli_media_rows(lw_mat *X, char *what, size_t what_len, const cli_media *m)
 
 /* ---- labels ------------------------------------------------------------- */
 
-/* n strings as one NULL-terminated block (lw_data_free_names frees it), trimmed. */
-static char **pack_list(char **v, size_t n)
+char **cli_pack_strings(char **v, size_t n)
 {
 	size_t bytes = (n + 1) * sizeof(char *);
 	char **out, *p;
@@ -287,7 +286,7 @@ static int read_label_file(char ***out, size_t *n, const char *path, const char 
 		}
 		return err;
 	}
-	*out = pack_list(lines, *n);
+	*out = cli_pack_strings(lines, *n);
 	lw_text_free_list(lines, *n);
 	return *out ? 0 : LW_ENOMEM;
 }

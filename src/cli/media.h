@@ -60,4 +60,11 @@ int cli_media_labels(char ***labels, const cli_media *m, size_t rows);
 /* "1024 columns (1-channel images)" or "256 columns (text encoder ...)", for messages. */
 void cli_media_describe_width(char *buf, size_t len, cli_media_kind kind, size_t cols);
 
+/*
+ * n strings (not freed) as one NULL-terminated block that
+ * lw_data_free_names releases, as the data readers return names; each is
+ * trimmed of blanks and tabs at both ends.  NULL when out of memory.
+ */
+char **cli_pack_strings(char **v, size_t n);
+
 #endif
