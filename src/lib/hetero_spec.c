@@ -12,6 +12,7 @@
 
 #include "hetero.h"
 #include "rkme.h"
+#include "json_out.h"
 #include "util.h"
 
 #define MAX_JSON_BYTES ((size_t)256 << 20)
@@ -124,55 +125,10 @@ int lw_hetero_spec_dist(double *out, const lw_hetero_spec *a, const lw_hetero_sp
 
 /* ---- JSON ------------------------------------------------------------ */
 
-typedef struct {
-	char *text;
-	size_t len, cap;
-	int failed;
-} text_buf;
-
-static void put(text_buf *b, const char *s, size_t n)
-{
-	if (b->failed)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		char *t;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		if (!(t = lw__reallocarray(b->text, cap, 1))) {
-			b->failed = 1;
-			return;
-		}
-		b->text = t;
-		b->cap = cap;
-	}
-	memcpy(b->text + b->len, s, n);
-	b->len += n;
-	b->text[b->len] = '\0';
-}
-
-static void put_str(text_buf *b, const char *s)
-{
-	put(b, s, strlen(s));
-}
-
-/* Shortest form that reads back bit for bit; -0 keeps its sign as a real. */
-static void put_number(text_buf *b, double v)
-{
-	char num[32];
-
-	if (v == 0 && signbit(v)) {
-		put_str(b, "-0.0");
-		return;
-	}
-	put(b, num, (size_t)lw__format_double(num, v));
-}
-
 int lw_hetero_spec_to_json(char **out, const lw_hetero_spec *spec)
 {
 	const lw_rkme *r;
-	text_buf b = { NULL, 0, 0, 0 };
+	lw__jout b = LW__JOUT_INIT;
 	char num[64];
 
 	LW_ASSERT_ARG(out && spec && spec->rkme);
@@ -184,36 +140,36 @@ int lw_hetero_spec_to_json(char **out, const lw_hetero_spec *spec)
 	for (size_t i = 0; i < r->z.rows; i++)
 		if (!isfinite(r->beta[i]))
 			return lw__invalid("hetero specification holds a non-finite number; not saved");
-	put_str(&b, "{\"z\":[");
+	lw__jout_str(&b, "{\"z\":[");
 	for (size_t i = 0; i < r->z.rows; i++) {
-		put_str(&b, i ? ",[" : "[");
+		lw__jout_str(&b, i ? ",[" : "[");
 		for (size_t j = 0; j < r->z.cols; j++) {
 			if (j)
-				put(&b, ",", 1);
-			put_number(&b, lw_mat_row(&r->z, i)[j]);
+				lw__jout_put(&b, ",", 1);
+			lw__jout_number(&b, lw_mat_row(&r->z, i)[j]);
 		}
-		put(&b, "]", 1);
+		lw__jout_put(&b, "]", 1);
 	}
-	put_str(&b, "],\"beta\":[");
+	lw__jout_str(&b, "],\"beta\":[");
 	for (size_t i = 0; i < r->z.rows; i++) {
 		if (i)
-			put(&b, ",", 1);
-		put_number(&b, r->beta[i]);
+			lw__jout_put(&b, ",", 1);
+		lw__jout_number(&b, r->beta[i]);
 	}
-	put_str(&b, "],\"embedding\":null,\"weight\":null,\"gamma\":");
-	put_number(&b, r->gamma);
+	lw__jout_str(&b, "],\"embedding\":null,\"weight\":null,\"gamma\":");
+	lw__jout_number(&b, r->gamma);
 	snprintf(num, sizeof(num), ",\"num_points\":%zu", r->num_points);
-	put_str(&b, num);
-	put_str(&b, ",\"type\":\"" LW_HETERO_SPEC_TYPE "\"");
+	lw__jout_str(&b, num);
+	lw__jout_str(&b, ",\"type\":\"" LW_HETERO_SPEC_TYPE "\"");
 	if (spec->map_id[0]) {
-		put_str(&b, ",\"map_id\":\"");
-		put_str(&b, spec->map_id);
+		lw__jout_str(&b, ",\"map_id\":\"");
+		lw__jout_str(&b, spec->map_id);
 		snprintf(num, sizeof(num), "\",\"map_generation\":%llu",
 			 (unsigned long long)spec->map_generation);
-		put_str(&b, num);
+		lw__jout_str(&b, num);
 	}
-	put_str(&b, "}");
-	if (b.failed) {
+	lw__jout_str(&b, "}");
+	if (b.err) {
 		free(b.text);
 		return LW_ENOMEM;
 	}

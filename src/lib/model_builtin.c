@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "json_out.h"
 #include "train.h"
 #include "util.h"
 
@@ -598,63 +599,8 @@ int lw__model_open_builtin(lw_model **out, const char *path)
 
 /* --- writing JSON ----------------------------------------------------- */
 
-typedef struct {
-	char *text;
-	size_t len, cap;
-	int err;
-} text_buf;
-
-static void put(text_buf *t, const char *s, size_t n)
-{
-	if (t->err)
-		return;
-	if (t->len + n + 1 > t->cap) {
-		size_t cap = t->cap ? t->cap : 4096;
-		char *p;
-
-		while (cap < t->len + n + 1)
-			cap *= 2;
-		if (!(p = lw__reallocarray(t->text, cap, 1))) {
-			t->err = LW_ENOMEM;
-			return;
-		}
-		t->text = p;
-		t->cap = cap;
-	}
-	memcpy(t->text + t->len, s, n);
-	t->len += n;
-	t->text[t->len] = '\0';
-}
-
-static void puts_(text_buf *t, const char *s)
-{
-	put(t, s, strlen(s));
-}
-
-/* Shortest form that reads back bit for bit; "-0.0" keeps the sign of zero. */
-static void put_number(text_buf *t, double v)
-{
-	char num[32];
-
-	if (v == 0 && signbit(v))
-		puts_(t, "-0.0");
-	else
-		put(t, num, (size_t)lw__format_double(num, v));
-}
-
-static void put_numbers(text_buf *t, const double *v, size_t n)
-{
-	put(t, "[", 1);
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			put(t, ",", 1);
-		put_number(t, v[i]);
-	}
-	put(t, "]", 1);
-}
-
 /* A JSON string through jansson's escaping; names must be UTF-8. */
-static void put_string(text_buf *t, const char *s)
+static void put_string(lw__jout *t, const char *s)
 {
 	json_t *j = json_string(s);
 	char *q = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
@@ -665,80 +611,80 @@ static void put_string(text_buf *t, const char *s)
 		t->err = LW_EINVALID;
 	}
 	if (q)
-		puts_(t, q);
+		lw__jout_str(t, q);
 	free(q);
 	json_decref(j);
 }
 
-static void put_key(text_buf *t, const char *key)
+static void put_key(lw__jout *t, const char *key)
 {
-	puts_(t, ",\n\"");
-	puts_(t, key);
-	puts_(t, "\":");
+	lw__jout_str(t, ",\n\"");
+	lw__jout_str(t, key);
+	lw__jout_str(t, "\":");
 }
 
-static void put_names(text_buf *t, const char *key, char *const *names)
+static void put_names(lw__jout *t, const char *key, char *const *names)
 {
 	if (!names)
 		return;
 	put_key(t, key);
-	put(t, "[", 1);
+	lw__jout_put(t, "[", 1);
 	for (size_t i = 0; names[i]; i++) {
 		if (i)
-			put(t, ",", 1);
+			lw__jout_put(t, ",", 1);
 		put_string(t, names[i]);
 	}
-	put(t, "]", 1);
+	lw__jout_put(t, "]", 1);
 }
 
-static void put_layer(text_buf *t, const lw__layer *L)
+static void put_layer(lw__jout *t, const lw__layer *L)
 {
-	puts_(t, "{\"activation\":\"");
-	puts_(t, act_names[L->act]);
-	puts_(t, "\",\n \"bias\":");
-	put_numbers(t, L->b, L->units);
-	puts_(t, ",\n \"weights\":[");
+	lw__jout_str(t, "{\"activation\":\"");
+	lw__jout_str(t, act_names[L->act]);
+	lw__jout_str(t, "\",\n \"bias\":");
+	lw__jout_numbers(t, L->b, L->units);
+	lw__jout_str(t, ",\n \"weights\":[");
 	for (size_t u = 0; u < L->units; u++) {
-		puts_(t, u ? ",\n  " : "\n  ");
-		put_numbers(t, L->w + u * L->inputs, L->inputs);
+		lw__jout_str(t, u ? ",\n  " : "\n  ");
+		lw__jout_numbers(t, L->w + u * L->inputs, L->inputs);
 	}
-	puts_(t, "]}");
+	lw__jout_str(t, "]}");
 }
 
-static void write_json(text_buf *t, lw_model_kind kind, const lw__builtin *b)
+static void write_json(lw__jout *t, lw_model_kind kind, const lw__builtin *b)
 {
 	char num[64];
 
-	puts_(t, "{\"format\":\"" FORMAT_NAME "\",\n\"version\":1");
+	lw__jout_str(t, "{\"format\":\"" FORMAT_NAME "\",\n\"version\":1");
 	put_key(t, "kind");
 	put_string(t, lw_model_kind_name(kind));
 	put_key(t, "task");
 	put_string(t, lw_task_name(b->task));
 	snprintf(num, sizeof(num), "%zu", b->d);
 	put_key(t, "input_dim");
-	puts_(t, num);
+	lw__jout_str(t, num);
 	snprintf(num, sizeof(num), "%zu", b->k);
 	put_key(t, "output_dim");
-	puts_(t, num);
+	lw__jout_str(t, num);
 	put_names(t, "classes", b->classes);
 	put_names(t, "feature_names", b->features);
 	put_key(t, "x_mean");
-	put_numbers(t, b->x_mean, b->d);
+	lw__jout_numbers(t, b->x_mean, b->d);
 	put_key(t, "x_scale");
-	put_numbers(t, b->x_scale, b->d);
+	lw__jout_numbers(t, b->x_scale, b->d);
 	if (b->y_mean) {
 		put_key(t, "y_mean");
-		put_numbers(t, b->y_mean, b->k);
+		lw__jout_numbers(t, b->y_mean, b->k);
 		put_key(t, "y_scale");
-		put_numbers(t, b->y_scale, b->k);
+		lw__jout_numbers(t, b->y_scale, b->k);
 	}
 	put_key(t, "layers");
-	put(t, "[", 1);
+	lw__jout_put(t, "[", 1);
 	for (size_t l = 0; l < b->n_layers; l++) {
-		puts_(t, l ? ",\n" : "\n");
+		lw__jout_str(t, l ? ",\n" : "\n");
 		put_layer(t, &b->layers[l]);
 	}
-	puts_(t, "]}\n");
+	lw__jout_str(t, "]}\n");
 }
 
 static bool all_finite(const double *v, size_t n)
@@ -766,7 +712,7 @@ static int check_finite(const lw__builtin *b)
 
 static int builtin_save(const lw_model *m, const char *path)
 {
-	text_buf t = { NULL, 0, 0, 0 };
+	lw__jout t = LW__JOUT_INIT;
 	int err;
 
 	if ((err = check_finite(m->impl)) < 0)

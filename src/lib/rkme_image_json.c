@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "rkme_image.h"
+#include "json_out.h"
 #include "util.h"
 
 #define TYPE_IMAGE "RKMEImageSpecification"
@@ -263,111 +264,59 @@ done:
 	return err;
 }
 
-typedef struct {
-	char *text;
-	size_t len, cap;
-	int failed;
-} text_buf;
-
-static void put(text_buf *b, const char *s, size_t n)
-{
-	if (b->failed)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 1 << 16;
-		char *t;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		if (!(t = lw__reallocarray(b->text, cap, 1))) {
-			b->failed = 1;
-			return;
-		}
-		b->text = t;
-		b->cap = cap;
-	}
-	memcpy(b->text + b->len, s, n);
-	b->len += n;
-	b->text[b->len] = '\0';
-}
-
-static void put_str(text_buf *b, const char *s)
-{
-	put(b, s, strlen(s));
-}
-
-static void put_number(text_buf *b, double v)
-{
-	char num[32];
-
-	if (v == 0 && signbit(v)) {
-		put_str(b, "-0.0");
-		return;
-	}
-	put(b, num, (size_t)lw__format_double(num, v));
-}
-
-static void put_size(text_buf *b, size_t v)
-{
-	char num[32];
-
-	snprintf(num, sizeof(num), "%zu", v);
-	put_str(b, num);
-}
-
-static void write_json(text_buf *b, const lw_rkme_image *r)
+static void write_json(lw__jout *b, const lw_rkme_image *r)
 {
 	const lw_rkme_image_net_config *mc = &r->model_config;
 	const double *z = r->z;
 
-	put_str(b, "{\"RKME_IMAGE_VERSION\":1,\"msg\":null,\"z\":[");
+	lw__jout_str(b, "{\"RKME_IMAGE_VERSION\":1,\"msg\":null,\"z\":[");
 	for (size_t i = 0; i < r->k; i++) {
-		put_str(b, i ? ",[" : "[");
+		lw__jout_str(b, i ? ",[" : "[");
 		for (size_t ch = 0; ch < r->channels; ch++) {
-			put_str(b, ch ? ",[" : "[");
+			lw__jout_str(b, ch ? ",[" : "[");
 			for (size_t y = 0; y < SIDE; y++) {
-				put_str(b, y ? ",[" : "[");
+				lw__jout_str(b, y ? ",[" : "[");
 				for (size_t x = 0; x < SIDE; x++) {
 					if (x)
-						put(b, ",", 1);
-					put_number(b, *z++);
+						lw__jout_put(b, ",", 1);
+					lw__jout_number(b, *z++);
 				}
-				put(b, "]", 1);
+				lw__jout_put(b, "]", 1);
 			}
-			put(b, "]", 1);
+			lw__jout_put(b, "]", 1);
 		}
-		put(b, "]", 1);
+		lw__jout_put(b, "]", 1);
 	}
-	put_str(b, "],\"beta\":[");
+	lw__jout_str(b, "],\"beta\":[");
 	for (size_t i = 0; i < r->k; i++) {
 		if (i)
-			put(b, ",", 1);
-		put_number(b, r->beta[i]);
+			lw__jout_put(b, ",", 1);
+		lw__jout_number(b, r->beta[i]);
 	}
-	put_str(b, "],\"n_models\":");
-	put_size(b, r->n_models);
-	put_str(b, ",\"model_config\":{\"k\":");
-	put_size(b, mc->k);
-	put_str(b, ",\"mu\":");
+	lw__jout_str(b, "],\"n_models\":");
+	lw__jout_size(b, r->n_models);
+	lw__jout_str(b, ",\"model_config\":{\"k\":");
+	lw__jout_size(b, mc->k);
+	lw__jout_str(b, ",\"mu\":");
 	if (mc->mu == 0)
-		put_str(b, "0");
+		lw__jout_str(b, "0");
 	else
-		put_number(b, mc->mu);
-	put_str(b, ",\"sigma\":");
+		lw__jout_number(b, mc->mu);
+	lw__jout_str(b, ",\"sigma\":");
 	if (mc->sigma > 0)
-		put_number(b, mc->sigma);
+		lw__jout_number(b, mc->sigma);
 	else
-		put_str(b, "null");
-	put_str(b, ",\"net_width\":");
-	put_size(b, mc->net_width);
-	put_str(b, ",\"net_depth\":");
-	put_size(b, mc->net_depth);
-	put_str(b, "},\"type\":\"" TYPE_IMAGE "\"}");
+		lw__jout_str(b, "null");
+	lw__jout_str(b, ",\"net_width\":");
+	lw__jout_size(b, mc->net_width);
+	lw__jout_str(b, ",\"net_depth\":");
+	lw__jout_size(b, mc->net_depth);
+	lw__jout_str(b, "},\"type\":\"" TYPE_IMAGE "\"}");
 }
 
 int lw_rkme_image_to_json(char **out, const lw_rkme_image *r)
 {
-	text_buf b = { NULL, 0, 0, 0 };
+	lw__jout b = LW__JOUT_INIT;
 	size_t cells;
 
 	LW_ASSERT_ARG(out && r);
@@ -380,7 +329,7 @@ int lw_rkme_image_to_json(char **out, const lw_rkme_image *r)
 		if (!isfinite(r->beta[i]))
 			goto bad;
 	write_json(&b, r);
-	if (b.failed) {
+	if (b.err) {
 		free(b.text);
 		lw_error_set(LW_ERRCLASS_NOMEMORY, "out of memory writing the specification");
 		return LW_ENOMEM;

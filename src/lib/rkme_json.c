@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "rkme.h"
+#include "json_out.h"
 #include "util.h"
 
 #define TYPE_TABLE "RKMETableSpecification"
@@ -188,82 +189,36 @@ done:
 	return err;
 }
 
-/* A growing text buffer for the writer. */
-typedef struct {
-	char *text;
-	size_t len, cap;
-	int failed;
-} text_buf;
-
-static void put(text_buf *b, const char *s, size_t n)
-{
-	if (b->failed)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		char *t;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		if (!(t = lw__reallocarray(b->text, cap, 1))) {
-			b->failed = 1;
-			return;
-		}
-		b->text = t;
-		b->cap = cap;
-	}
-	memcpy(b->text + b->len, s, n);
-	b->len += n;
-	b->text[b->len] = '\0';
-}
-
-static void put_str(text_buf *b, const char *s)
-{
-	put(b, s, strlen(s));
-}
-
-static void put_number(text_buf *b, double v)
-{
-	char num[32];
-
-	/* "-0" would read back as the integer 0: keep the sign as a real. */
-	if (v == 0 && signbit(v)) {
-		put_str(b, "-0.0");
-		return;
-	}
-	put(b, num, (size_t)lw__format_double(num, v));
-}
-
 /*
  * The reference's layout, key order and compact separators, with each
  * number in its shortest form that reads back bit for bit.
  */
-static void write_json(text_buf *b, const lw_rkme *r)
+static void write_json(lw__jout *b, const lw_rkme *r)
 {
 	char num[32];
 
-	put_str(b, "{\"z\":[");
+	lw__jout_str(b, "{\"z\":[");
 	for (size_t i = 0; i < r->z.rows; i++) {
-		put_str(b, i ? ",[" : "[");
+		lw__jout_str(b, i ? ",[" : "[");
 		for (size_t j = 0; j < r->z.cols; j++) {
 			if (j)
-				put(b, ",", 1);
-			put_number(b, lw_mat_row(&r->z, i)[j]);
+				lw__jout_put(b, ",", 1);
+			lw__jout_number(b, lw_mat_row(&r->z, i)[j]);
 		}
-		put(b, "]", 1);
+		lw__jout_put(b, "]", 1);
 	}
-	put_str(b, "],\"beta\":[");
+	lw__jout_str(b, "],\"beta\":[");
 	for (size_t i = 0; i < r->z.rows; i++) {
 		if (i)
-			put(b, ",", 1);
-		put_number(b, r->beta[i]);
+			lw__jout_put(b, ",", 1);
+		lw__jout_number(b, r->beta[i]);
 	}
-	put_str(b, "],\"gamma\":");
-	put_number(b, r->gamma);
+	lw__jout_str(b, "],\"gamma\":");
+	lw__jout_number(b, r->gamma);
 	snprintf(num, sizeof(num), "%zu", r->num_points);
-	put_str(b, ",\"num_points\":");
-	put_str(b, num);
-	put_str(b, ",\"type\":\"" TYPE_TABLE "\"}");
+	lw__jout_str(b, ",\"num_points\":");
+	lw__jout_str(b, num);
+	lw__jout_str(b, ",\"type\":\"" TYPE_TABLE "\"}");
 }
 
 static int check_finite(const lw_rkme *r)
@@ -283,7 +238,7 @@ bad:
 
 int lw_rkme_to_json(char **out, const lw_rkme *r)
 {
-	text_buf b = { NULL, 0, 0, 0 };
+	lw__jout b = LW__JOUT_INIT;
 	int err;
 
 	LW_ASSERT_ARG(out && r);
@@ -291,7 +246,7 @@ int lw_rkme_to_json(char **out, const lw_rkme *r)
 	if ((err = check_finite(r)) < 0)
 		return err;
 	write_json(&b, r);
-	if (b.failed) {
+	if (b.err) {
 		free(b.text);
 		return LW_ENOMEM;
 	}
