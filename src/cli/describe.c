@@ -63,18 +63,47 @@ static int from_lines(json_t *desc, const char *file, const char *text, size_t d
 	return 0;
 }
 
-/* Column names, in order, from the header of the user's data. */
+/*
+ * Column names, in order, from the header of the user's data: the header
+ * and the first row are parsed (the row tells the delimiter and that the
+ * header is one), not the whole file.
+ */
 static int header_names(char ***names, size_t *n, const char *path)
 {
 	lw_data_options o;
 	lw_mat m = LW_MAT_INIT;
-	int err;
+	char *head = NULL, *line = NULL;
+	size_t len = 0, cap = 0;
+	FILE *f = fopen(path, "rb");
+	int err = 0;
 
+	if (!f) {
+		fprintf(stderr, "learnware: cannot open %s\n", path);
+		return CLI_EXIT_NOTFOUND;
+	}
+	for (int i = 0; i < 2 && err == 0; i++) {
+		ssize_t got = getline(&line, &cap, f);
+		char *grown;
+
+		if (got <= 0)
+			break;
+		if (!(grown = realloc(head, len + (size_t)got + 1))) {
+			err = LW_ENOMEM;
+			break;
+		}
+		head = grown;
+		memcpy(head + len, line, (size_t)got);
+		len += (size_t)got;
+	}
+	fclose(f);
+	free(line);
 	lw_data_options_init(&o, LW_DATA_OPTIONS_VERSION);
 	o.header = LW_DATA_HEADER_YES;
-	err = lw_data_read(&m, names, path, &o);
+	if (err == 0)
+		err = lw_data_parse(&m, names, head ? head : "", len, path, &o);
 	*n = m.cols;
 	lw_mat_dispose(&m);
+	free(head);
 	if (err < 0)
 		return cli_fail(err);
 	if (!*names)
